@@ -1,0 +1,39 @@
+# The two commands a new user runs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint install translations messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d reviewmech/translations 2>/dev/null || $(BIN)/pybabel compile -q -d reviewmech/translations
+
+run: install
+	$(BIN)/reviewmech db upgrade
+	$(BIN)/reviewmech demo
+	$(BIN)/reviewmech run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Extract user-facing strings and update the catalogs (developers).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o reviewmech/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i reviewmech/translations/messages.pot -d reviewmech/translations --no-location --omit-header --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

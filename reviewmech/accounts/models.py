@@ -1,0 +1,137 @@
+"""States, people and their invitations."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reviewmech.core.models import utcnow
+from reviewmech.extensions import db
+
+
+class RegionalGroup(enum.StrEnum):
+    """The five UN regional groups."""
+
+    AFRICAN = "african"
+    ASIA_PACIFIC = "asia_pacific"
+    EASTERN_EUROPEAN = "eastern_european"
+    LATIN_AMERICAN_CARIBBEAN = "latin_american_caribbean"
+    WESTERN_EUROPEAN_OTHER = "western_european_other"
+
+
+class State(db.Model):
+    """A UN Member State, with its names per language and its regional group."""
+
+    __tablename__ = "states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(3), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_fr: Mapped[str] = mapped_column(String(200))
+    name_es: Mapped[str] = mapped_column(String(200))
+    regional_group: Mapped[RegionalGroup] = mapped_column(
+        Enum(RegionalGroup, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+    )
+    is_tip_protocol_party: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def name(self, locale: str | None = None) -> str:
+        """Return the State's name in the given language, English when unknown."""
+        return getattr(self, f"name_{locale}", None) or self.name_en
+
+    def __repr__(self) -> str:
+        return f"<State {self.code}>"
+
+
+class AccountStatus(enum.StrEnum):
+    """Where an account stands in the invite → activate → approve flow."""
+
+    INVITED = "invited"
+    PENDING_APPROVAL = "pending_approval"
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+class User(db.Model):
+    """A person who uses the platform; roles in reviews live on the review, not here."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    organization: Mapped[str] = mapped_column(String(200), default="")
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(5), default="en")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[AccountStatus] = mapped_column(
+        Enum(AccountStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=AccountStatus.INVITED,
+        index=True,
+    )
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=lambda: secrets.token_urlsafe(24)
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deactivated_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+
+    state: Mapped[State | None] = relationship(lazy="joined")
+    approved_by: Mapped[User | None] = relationship(remote_side=[id])
+
+    # Flask-Login
+    @property
+    def is_authenticated(self) -> bool:
+        """Every loaded user is authenticated; the loader refuses inactive ones."""
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        """Only approved, not deactivated accounts may sign in."""
+        return self.status == AccountStatus.ACTIVE
+
+    @property
+    def is_anonymous(self) -> bool:
+        """A User row is never anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """Return the id joined to the session token, so rotating the token signs out everywhere."""
+        return f"{self.id}:{self.session_token}"
+
+    def rotate_session_token(self) -> None:
+        """Invalidate every session of this person (password change, deactivation)."""
+        self.session_token = secrets.token_urlsafe(24)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Invitation(db.Model):
+    """An activation link sent to a person; only the token's hash is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def is_expired(self) -> bool:
+        """Whether the link's validity has run out."""
+        return utcnow() >= self.expires_at

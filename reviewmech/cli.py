@@ -1,0 +1,163 @@
+"""The `reviewmech` command: Flask's commands plus the platform's own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from reviewmech.config import LANGUAGES, ConfigError
+from reviewmech.core.errors import DomainError
+from reviewmech.extensions import db
+
+
+def _create_app():
+    from reviewmech import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli():
+    """Manage reviewmech: database, reference data, people, notifications."""
+
+
+def main() -> None:
+    """Console entry point; configuration errors are one line, not a traceback."""
+    try:
+        cli.main(prog_name="reviewmech")
+    except ConfigError as error:
+        click.echo(f"reviewmech: {error}", err=True)
+        sys.exit(2)
+
+
+def fail(message: str) -> None:
+    """Stop a command with a one-line reason and a non-zero exit status."""
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+states_group = click.Group("states", help="Reference data about States.")
+users_group = click.Group("users", help="People and their accounts.")
+notifications_group = click.Group("notifications", help="E-mail notifications.")
+
+
+@states_group.command("load")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def states_load(path):
+    """Create or update the UN Member States from the data file (or PATH)."""
+    from reviewmech.accounts.services import DEFAULT_STATES_FILE, load_states
+
+    try:
+        created, updated = load_states(path or DEFAULT_STATES_FILE)
+    except DomainError as error:
+        fail(error.message)
+    db.session.commit()
+    click.echo(f"States: {created} created, {updated} updated.")
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--state", "state_code", help="ISO alpha-3 code of the person's State.")
+@click.option("--secretariat", is_flag=True, help="Give the secretariat role.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def users_create(email, name, state_code, secretariat, password):
+    """Create an active, approved account (for the first secretariat member)."""
+    from reviewmech.accounts.models import AccountStatus, State, User
+    from reviewmech.accounts.services import find_user_by_email, normalize_email, set_password
+    from reviewmech.core import audit
+    from reviewmech.core.models import utcnow
+
+    try:
+        email = normalize_email(email)
+    except DomainError as error:
+        fail(error.message)
+    if find_user_by_email(email):
+        fail(f"a person with the e-mail address {email} already exists")
+    state = None
+    if state_code:
+        state = db.session.scalar(select(State).where(State.code == state_code.upper()))
+        if state is None:
+            fail(f"unknown State code {state_code!r}; run `reviewmech states load` first?")
+    if state is None and not secretariat:
+        fail("give --state CODE, or --secretariat for a member of the secretariat")
+    user = User(email=email, name=name.strip(), state=state, is_secretariat=secretariat,
+                status=AccountStatus.ACTIVE, activated_at=utcnow(), approved_at=utcnow())
+    try:
+        set_password(user, password)
+    except DomainError as error:
+        fail(f"password refused: {error.message}")
+    db.session.add(user)
+    audit.record("account.created_by_command", user, actor=None, secretariat=secretariat)
+    db.session.commit()
+    click.echo(f"Created {email}.")
+
+
+@users_group.command("invite")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--state", "state_code", help="ISO alpha-3 code of the person's State.")
+@click.option("--secretariat", is_flag=True)
+@click.option("--locale", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@with_appcontext
+def users_invite(email, name, state_code, secretariat, locale):
+    """Invite a person: an activation link is queued in the outbox."""
+    from reviewmech.accounts.models import State
+    from reviewmech.accounts.services import invite_person
+
+    state = None
+    if state_code:
+        state = db.session.scalar(select(State).where(State.code == state_code.upper()))
+        if state is None:
+            fail(f"unknown State code {state_code!r}")
+    with current_app.test_request_context():
+        try:
+            user, token = invite_person(name=name, email=email, state=state, invited_by=None,
+                                        locale=locale, is_secretariat=secretariat)
+        except DomainError as error:
+            fail(error.message)
+    db.session.commit()
+    click.echo(f"Invited {user.email}; the activation link is in the outbox (`reviewmech notifications send`).")
+
+
+@notifications_group.command("send")
+@with_appcontext
+def notifications_send():
+    """Deliver the e-mail waiting in the outbox; failures stay queued and are retried."""
+    from reviewmech.notifications.services import send_pending
+
+    report = send_pending()
+    click.echo(f"Sent {report.sent}, will retry {report.retrying}, failed for good {report.failed}.")
+    if report.server_unreachable:
+        click.echo("The SMTP server could not be reached; the messages stay in the outbox.", err=True)
+        sys.exit(1)
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Load States and demo accounts (idempotent); prints the demo accounts."""
+    from reviewmech.demo import seed_demo
+
+    if current_app.config["REVIEWMECH_ENV"] == "production":
+        fail("refusing to load demo data with REVIEWMECH_ENV=production")
+    with current_app.test_request_context():
+        accounts = seed_demo()
+    db.session.commit()
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo("Demo accounts (password for all: %s):" % password)
+    for email, description in accounts:
+        click.echo(f"  {email:<40} {description}")
+
+
+def register_commands(app) -> None:
+    """Attach the platform's command groups to the app's CLI."""
+    for command in (states_group, users_group, notifications_group, demo):
+        app.cli.add_command(command)

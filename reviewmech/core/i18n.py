@@ -1,0 +1,26 @@
+"""The interface language: chosen by the person, remembered, with English as the fallback."""
+
+from __future__ import annotations
+
+from flask import request, session
+from flask_login import current_user
+
+from reviewmech.config import LANGUAGES
+
+
+def select_locale() -> str:
+    """Return the language of this request: the account's, then the session's, then the browser's."""
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def localized(texts: dict | None, locale: str, fallback: str = "en") -> tuple[str, bool]:
+    """Return a text in the wanted language and whether it fell back to another one."""
+    if not texts:
+        return "", False
+    if texts.get(locale):
+        return texts[locale], False
+    return texts.get(fallback, ""), True

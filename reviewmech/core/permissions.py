@@ -1,0 +1,71 @@
+"""Who may use each route: every view declares one access rule, enforced before the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from reviewmech.extensions import login_manager
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """A named rule; `allows(user, view_args)` is checked for signed-in people.
+
+    Anonymous people are sent to sign in for every rule but the public one.
+    """
+
+    name: str
+    is_public: bool = False
+    allows: Callable[[object, dict], bool] | None = None
+
+
+PUBLIC = AccessRule("public", is_public=True)
+SIGNED_IN = AccessRule("signed-in", allows=lambda user, view_args: True)
+SECRETARIAT = AccessRule("secretariat", allows=lambda user, view_args: user.is_secretariat)
+
+# Endpoints that Flask or extensions register; their rule is stated here.
+BUILT_IN_RULES = {"static": PUBLIC}
+
+
+def _declare(rule: AccessRule):
+    def decorator(view):
+        view.access_rule = rule
+        return view
+
+    return decorator
+
+
+public = _declare(PUBLIC)
+signed_in = _declare(SIGNED_IN)
+secretariat = _declare(SECRETARIAT)
+
+
+def rule_for_endpoint(endpoint: str | None) -> AccessRule | None:
+    """Return the access rule a route declares, or None when it declares nothing."""
+    if endpoint is None:
+        return None
+    if endpoint in BUILT_IN_RULES:
+        return BUILT_IN_RULES[endpoint]
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def enforce_access():
+    """Refuse the request unless the route's rule lets the current person in."""
+    if request.endpoint is None:  # 404 or 405: let Flask answer
+        return None
+    rule = rule_for_endpoint(request.endpoint)
+    if rule is None:
+        current_app.logger.error("route %s declares no access rule", request.endpoint)
+        abort(403)
+    if rule.is_public:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if rule.allows is not None and not rule.allows(current_user, request.view_args or {}):
+        abort(403)
+    return None

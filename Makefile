@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d reviewmech/translations 2>/dev/null || $(BIN)/pybabel compile -q -d reviewmech/translations
+	$(BIN)/pybabel compile -d reviewmech/translations --statistics
 
 run: install
 	$(BIN)/reviewmech db upgrade
@@ -32,8 +32,8 @@ test: install lint
 
 # Extract user-facing strings and update the catalogs (developers).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o reviewmech/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i reviewmech/translations/messages.pot -d reviewmech/translations --no-location --omit-header --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o reviewmech/translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i reviewmech/translations/messages.pot -d reviewmech/translations --ignore-obsolete --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -54,11 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from reviewmech.core.i18n import select_locale
-    from reviewmech.extensions import babel, csrf, db, limiter, login_manager, migrate
-
     # Import every model so the metadata is complete for migrations.
     from reviewmech import models  # noqa: F401
+    from reviewmech.core.i18n import select_locale
+    from reviewmech.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -133,7 +132,9 @@ def _register_error_pages(app: Flask) -> None:
         410: lambda: _("This link is no longer valid."),
         413: lambda: _("The file or form you sent is too large."),
         429: lambda: _("Too many attempts. Please wait a few minutes and try again."),
-        500: lambda: _("Something went wrong on our side. Nothing you typed was saved by this request; please try again."),
+        500: lambda: _(
+            "Something went wrong on our side. Nothing you typed was saved by this request; please try again."
+        ),
     }
 
     def render_error(error):

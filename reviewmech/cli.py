@@ -152,7 +152,7 @@ def demo():
         accounts = seed_demo()
     db.session.commit()
     password = current_app.config["DEMO_PASSWORD"]
-    click.echo("Demo accounts (password for all: %s):" % password)
+    click.echo(f"Demo accounts (password for all: {password}):")
     for email, description in accounts:
         click.echo(f"  {email:<40} {description}")
 

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import orm
@@ -77,6 +77,8 @@ class RequestClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         """Run the request in a fresh context, then refresh the test's view of the database."""
+        if not has_app_context():  # already inside a fresh context (a followed redirect)
+            return super().open(*args, **kwargs)
         response = contextvars.Context().run(super().open, *args, **kwargs)
         db.session.expire_all()
         return response

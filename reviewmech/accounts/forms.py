@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from reviewmech.accounts.models import RegionalGroup
 from reviewmech.config import LANGUAGE_NAMES
@@ -38,15 +38,6 @@ def regional_group_choices():
         RegionalGroup.WESTERN_EUROPEAN_OTHER: _l("Western European and other States"),
     }
     return [SelectChoice(group.value, labels[group]) for group in RegionalGroup]
-
-
-class NotBlank:
-    """Refuse a value made only of spaces."""
-
-    def __call__(self, form, field):
-        """Raise when the field holds only whitespace."""
-        if field.data is not None and not str(field.data).strip():
-            raise ValidationError(_l("This field cannot be blank."))
 
 
 class SignInForm(FlaskForm):
@@ -74,10 +65,10 @@ class PasswordFields:
 class ActivationForm(PasswordFields, FlaskForm):
     """Set a password and complete the profile."""
 
-    name = StringField(_l("Full name"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)])
-    job_title = StringField(_l("Job title"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    job_title = StringField(_l("Job title"), validators=[DataRequired(), Length(max=NAME_MAX)])
     organization = StringField(
-        _l("Ministry or organization"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)]
+        _l("Ministry or organization"), validators=[DataRequired(), Length(max=NAME_MAX)]
     )
     locale = SelectField(_l("Preferred language"), choices=language_choices())
     submit = SubmitField(_l("Activate my account"))
@@ -99,7 +90,7 @@ class ResetPasswordForm(PasswordFields, FlaskForm):
 class InviteForm(FlaskForm):
     """The secretariat invites a person."""
 
-    name = StringField(_l("Full name"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
     state = SelectField(_l("State"), validators=[Optional()], coerce=str)
     locale = SelectField(_l("Language of the invitation"), choices=language_choices())
@@ -121,9 +112,9 @@ class PeopleFilterForm(FlaskForm):
 class StateForm(FlaskForm):
     """Edit a State's names and regional group."""
 
-    name_en = StringField(_l("Name in English"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)])
-    name_fr = StringField(_l("Name in French"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)])
-    name_es = StringField(_l("Name in Spanish"), validators=[DataRequired(), NotBlank(), Length(max=NAME_MAX)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    name_fr = StringField(_l("Name in French"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    name_es = StringField(_l("Name in Spanish"), validators=[DataRequired(), Length(max=NAME_MAX)])
     regional_group = SelectField(_l("Regional group"), choices=regional_group_choices)
     is_tip_protocol_party = BooleanField(_l("Party to the Trafficking in Persons Protocol"))
     submit = SubmitField(_l("Save"))

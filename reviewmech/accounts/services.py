@@ -249,14 +249,22 @@ def reactivate_account(user: User, by: User) -> None:
     audit.record("account.reactivated", user, actor=by)
 
 
-def set_secretariat_role(user: User, is_secretariat: bool, by: User) -> None:
-    """Grant or withdraw the secretariat role."""
-    if user.id == by.id and not is_secretariat:
+def grant_secretariat_role(user: User, by: User) -> None:
+    """Make a person a member of the secretariat."""
+    if user.is_secretariat:
+        raise DomainError(_("This person is already a member of the secretariat."))
+    user.is_secretariat = True
+    audit.record("account.role_changed", user, actor=by, secretariat=True)
+
+
+def withdraw_secretariat_role(user: User, by: User) -> None:
+    """Withdraw a person's secretariat role; they keep their account."""
+    if user.id == by.id:
         raise DomainError(_("You cannot withdraw your own secretariat role."))
-    if user.is_secretariat == is_secretariat:
-        return
-    user.is_secretariat = is_secretariat
-    audit.record("account.role_changed", user, actor=by, secretariat=is_secretariat)
+    if not user.is_secretariat:
+        raise DomainError(_("This person is not a member of the secretariat."))
+    user.is_secretariat = False
+    audit.record("account.role_changed", user, actor=by, secretariat=False)
 
 
 # Signing in ----------------------------------------------------------------------------------
@@ -269,7 +277,9 @@ def authenticate(email: str, password: str) -> User:
         raise DomainError(_("The e-mail address or password is not correct."))
     if user.status == AccountStatus.PENDING_APPROVAL:
         audit.record("sign_in.refused", user, actor=user, reason="pending_approval")
-        raise DomainError(_("Your profile is waiting for approval by the secretariat. You will receive an e-mail when it is approved."))
+        raise DomainError(_(
+            "Your profile is waiting for approval by the secretariat. You will receive an e-mail when it is approved."
+        ))
     if user.status == AccountStatus.DEACTIVATED:
         audit.record("sign_in.refused", user, actor=user, reason="deactivated")
         raise DomainError(_("This account has been deactivated. Please contact the secretariat."))

@@ -254,12 +254,12 @@ def person(user_id):
 
 
 PERSON_ACTIONS = {
-    "approve": (lambda user: services.approve_account(user, current_user), _l("The profile is approved; the person can sign in.")),
-    "deactivate": (lambda user: services.deactivate_account(user, current_user), _l("The account is deactivated.")),
-    "reactivate": (lambda user: services.reactivate_account(user, current_user), _l("The account is active again.")),
-    "resend-invitation": (lambda user: services.resend_invitation(user, current_user), _l("A new activation link has been sent.")),
-    "grant-secretariat": (lambda user: services.set_secretariat_role(user, True, current_user), _l("The person is now a member of the secretariat.")),
-    "withdraw-secretariat": (lambda user: services.set_secretariat_role(user, False, current_user), _l("The secretariat role has been withdrawn.")),
+    "approve": (services.approve_account, _l("The profile is approved; the person can sign in.")),
+    "deactivate": (services.deactivate_account, _l("The account is deactivated.")),
+    "reactivate": (services.reactivate_account, _l("The account is active again.")),
+    "resend-invitation": (services.resend_invitation, _l("A new activation link has been sent.")),
+    "grant-secretariat": (services.grant_secretariat_role, _l("The person is now a member of the secretariat.")),
+    "withdraw-secretariat": (services.withdraw_secretariat_role, _l("The secretariat role has been withdrawn.")),
 }
 
 
@@ -276,7 +276,7 @@ def person_action(user_id, action):
         return redirect(url_for("accounts.person", user_id=user.id))
     perform, message = PERSON_ACTIONS[action]
     try:
-        perform(user)
+        perform(user, current_user)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 from reviewmech.config import LANGUAGES
@@ -10,6 +10,8 @@ from reviewmech.config import LANGUAGES
 
 def select_locale() -> str:
     """Return the language of this request: the account's, then the session's, then the browser's."""
+    if not has_request_context():  # commands: English
+        return "en"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     if session.get("locale") in LANGUAGES:

@@ -21,6 +21,7 @@ translations: $(STAMP)
 
 run: install
 	$(BIN)/reviewmech db upgrade
+	$(BIN)/reviewmech questionnaires load questionnaires
 	$(BIN)/reviewmech demo
 	$(BIN)/reviewmech run --host $(HOST) --port $(PORT)
 

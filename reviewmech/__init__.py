@@ -92,9 +92,11 @@ def _lazy(text: str):
 def _register_blueprints(app: Flask) -> None:
     from reviewmech.accounts.views import bp as accounts_bp
     from reviewmech.core.views import bp as core_bp
+    from reviewmech.questionnaires.views import bp as questionnaires_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(questionnaires_bp)
 
 
 def _register_hooks(app: Flask) -> None:

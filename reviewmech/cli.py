@@ -44,17 +44,94 @@ def fail(message: str) -> None:
 states_group = click.Group("states", help="Reference data about States.")
 users_group = click.Group("users", help="People and their accounts.")
 notifications_group = click.Group("notifications", help="E-mail notifications.")
+questionnaires_group = click.Group("questionnaires", help="Questionnaire definitions (YAML files).")
+DEFAULT_QUESTIONNAIRES = Path("questionnaires")
+
+
+def _questionnaire_paths(paths) -> list[Path]:
+    if paths:
+        return list(paths)
+    if not DEFAULT_QUESTIONNAIRES.is_dir():
+        fail(f"no PATH given and no {DEFAULT_QUESTIONNAIRES}/ folder here")
+    return [DEFAULT_QUESTIONNAIRES]
+
+
+@questionnaires_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def questionnaires_validate(paths):
+    """Check questionnaire files (default: questionnaires/); list every problem and exit 1 if any."""
+    from reviewmech.questionnaires.schema import QuestionnaireFileError
+    from reviewmech.questionnaires.services import read_all
+
+    try:
+        specs = read_all(_questionnaire_paths(paths))
+    except QuestionnaireFileError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(error.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    for spec in specs:
+        click.echo(f"{spec.slug}: valid")
+
+
+@questionnaires_group.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def questionnaires_load(paths):
+    """Store questionnaire files as versions; unchanged content is not stored twice; a bad file stores nothing."""
+    from reviewmech.questionnaires.schema import QuestionnaireFileError
+    from reviewmech.questionnaires.services import load
+
+    try:
+        results = load(_questionnaire_paths(paths))
+    except QuestionnaireFileError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"Nothing loaded: {len(error.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for questionnaire, is_new in results:
+        state = "loaded as version" if is_new else "unchanged, still version"
+        click.echo(f"{questionnaire.slug}: {state} {questionnaire.version} ({questionnaire.content_hash[:12]})")
+
+
+@questionnaires_group.command("list")
+@with_appcontext
+def questionnaires_list():
+    """Show each stored questionnaire version: questions per section, languages, translations."""
+    from reviewmech.questionnaires.models import Questionnaire
+    from reviewmech.questionnaires.services import questions_per_section, translation_completeness
+
+    questionnaires = db.session.scalars(select(Questionnaire).order_by(Questionnaire.slug, Questionnaire.version))
+    found = False
+    for questionnaire in questionnaires:
+        found = True
+        sections = questions_per_section(questionnaire)
+        total = sum(n for _code, n in sections)
+        completeness = ", ".join(
+            f"{language} {translation_completeness(questionnaire.definition, language):.0%}"
+            for language in questionnaire.languages
+        )
+        click.echo(f"{questionnaire.slug} version {questionnaire.version} ({questionnaire.content_hash[:12]}): "
+                   f"{len(sections)} sections, {total} questions; translations: {completeness}")
+        for code, count in sections:
+            click.echo(f"  {code:<12} {count:>4} questions")
+    if not found:
+        click.echo("No questionnaire is loaded; run `reviewmech questionnaires load`.")
 
 
 @states_group.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--update", is_flag=True, help="Also overwrite States that exist (edits made on the States page).")
 @with_appcontext
-def states_load(path):
-    """Create or update the UN Member States from the data file (or PATH)."""
+def states_load(path, update):
+    """Create the UN Member States missing from the database, from the data file (or PATH)."""
     from reviewmech.accounts.services import DEFAULT_STATES_FILE, load_states
 
     try:
-        created, updated = load_states(path or DEFAULT_STATES_FILE)
+        created, updated = load_states(path or DEFAULT_STATES_FILE, update_existing=update)
     except DomainError as error:
         fail(error.message)
     db.session.commit()
@@ -159,5 +236,5 @@ def demo():
 
 def register_commands(app) -> None:
     """Attach the platform's command groups to the app's CLI."""
-    for command in (states_group, users_group, notifications_group, demo):
+    for command in (states_group, users_group, notifications_group, questionnaires_group, demo):
         app.cli.add_command(command)

@@ -1,0 +1,118 @@
+"""Browsing questionnaires in one's language; versions and changes for the secretariat."""
+
+import pytest
+from sqlalchemy import event
+
+from reviewmech.extensions import db
+from reviewmech.questionnaires.schema import QuestionnaireSpec
+from reviewmech.questionnaires.services import store
+from tests.questionnaires.helpers import questionnaire, texts
+
+BROWSE = "/questionnaires/mini/1"
+
+
+def _load(data=None):
+    questionnaire_, _new = store(QuestionnaireSpec.model_validate(data or questionnaire()))
+    db.session.commit()
+    return questionnaire_
+
+
+@pytest.fixture
+def loaded():
+    return _load()
+
+
+def test_anyone_signed_in_browses_sections_questions_help_and_paragraphs(person_client, loaded):
+    page = person_client.get(BROWSE).get_data(as_text=True)
+    assert "Mini questionnaire" in page and "Is it done?" in page
+    assert "Operative paragraph 1" in page
+    assert "Shown when 1.1 is Yes or Yes, in part" in page
+    assert 'aria-current="page">OP1<' in page
+    assert "Figures" not in page  # another top-level section
+    assert "Figures" in person_client.get(BROWSE + "?section=OP2").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language, prompt", [("es", "Is it done? (es)"), ("fr", "Is it done? (fr)")])
+def test_the_questionnaire_shows_in_the_readers_language(sign_in, loaded, language, prompt):
+    from tests.factories import make_user
+
+    client = sign_in(make_user(locale=language))
+    page = client.get(BROWSE).get_data(as_text=True)
+    assert prompt in page
+
+
+def test_a_missing_translation_falls_back_to_english_and_says_so(sign_in):
+    from tests.factories import make_user
+
+    data = questionnaire()
+    data["sections"][0]["questions"][0]["prompt"] = {"en": "Only in English"}
+    _load(data)
+    page = sign_in(make_user(locale="fr")).get(BROWSE).get_data(as_text=True)
+    assert '<span lang="en">Only in English</span>' in page
+    assert "not yet translated" in page or "pas encore traduit" in page
+
+
+def test_the_print_view_has_every_section(person_client, loaded):
+    page = person_client.get(BROWSE + "/print").get_data(as_text=True)
+    assert "Is it done?" in page and "Figures" in page and "Who?" in page
+
+
+def test_an_unknown_questionnaire_version_or_section_is_not_found(person_client, loaded):
+    assert person_client.get("/questionnaires/mini/9").status_code == 404
+    assert person_client.get("/questionnaires/other/1").status_code == 404
+    assert person_client.get(BROWSE + "?section=OP9").status_code == 404
+
+
+def test_the_secretariat_sees_versions_and_what_changed(secretariat_client, loaded):
+    changed = questionnaire()
+    changed["sections"][0]["questions"][0]["prompt"] = texts("Is it fully done?")
+    changed["sections"][0]["questions"].pop(2)
+    changed["sections"][1]["questions"].append({"code": "2.3", "type": "date", "prompt": texts("When?"),
+                                                "ref": {"paragraphs": ["2"]}})
+    changed["sections"][1]["questions"][0]["required"] = True
+    _load(changed)
+    versions = secretariat_client.get("/questionnaires/mini/versions").get_data(as_text=True)
+    assert "What changed since version 1" in versions
+    page = secretariat_client.get("/questionnaires/mini/compare?from=1&to=2").get_data(as_text=True)
+    assert "1 question added" in page and "When?" in page
+    assert "1 question removed" in page and "Why not?" in page
+    assert "1 question reworded" in page and "Is it fully done?" in page
+    assert "1 question otherwise changed" in page and "2.1</strong>: required" in page
+
+
+def test_versions_are_for_the_secretariat_only(person_client, loaded):
+    assert person_client.get("/questionnaires/mini/versions").status_code == 403
+    assert person_client.get("/questionnaires/mini/compare?from=1&to=1").status_code == 403
+
+
+def test_comparing_an_unknown_version_is_not_found(secretariat_client, loaded):
+    assert secretariat_client.get("/questionnaires/mini/compare?from=1&to=x").status_code == 404
+
+
+def _queries(app, client, url) -> int:
+    count = 0
+
+    def on_execute(*args):
+        nonlocal count
+        count += 1
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    return count
+
+
+def test_the_browse_page_needs_as_many_queries_for_many_questions_as_for_few(app, person_client):
+    small = questionnaire()
+    large = questionnaire(slug="large")
+    large["sections"][0]["questions"] += [
+        {"code": f"1.{n}", "type": "text", "prompt": texts(f"Question {n}"), "ref": {"paragraphs": ["1"]},
+         "show_if": {"question": "1.1", "equals": "no"}} for n in range(4, 64)]
+    _load(small)
+    _load(large)
+    few = _queries(app, person_client, "/questionnaires/mini/1")
+    many = _queries(app, person_client, "/questionnaires/large/1")
+    assert many == few

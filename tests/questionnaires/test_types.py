@@ -1,0 +1,137 @@
+"""The question-type registry: values are validated, normalised, displayed, put in cells, aggregated."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewmech.questionnaires.types import TYPES, NumberOptions, TableOptions
+from tests.questionnaires.helpers import texts
+
+OPTIONS = {
+    "yes_no_partial": {"not_applicable": True},
+    "single_choice": {"choices": [{"key": "a", "label": texts("A")}, {"key": "b", "label": texts("B")}]},
+    "multi_choice": {"choices": [{"key": "a", "label": texts("A")}, {"key": "b", "label": texts("B")}]},
+    "text": {"max_length": 50},
+    "number": {"min": 0, "max": 100, "integer": True, "unit": texts("years")},
+    "date": {},
+    "legislation": {},
+    "table": {"rows": [{"key": "2022", "label": texts("2022")}],
+              "columns": [{"key": "women", "label": texts("Women")}, {"key": "men", "label": texts("Men")}]},
+    "attachments": {},
+}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+VALID = {
+    "yes_no_partial": st.sampled_from(["yes", "partial", "no", "not_applicable"]),
+    "single_choice": st.sampled_from(["a", "b"]),
+    "multi_choice": st.lists(st.sampled_from(["a", "b"]), unique=True),
+    "text": st.text(min_size=1, max_size=50).filter(lambda s: s.strip() and "\r" not in s),
+    "number": st.integers(min_value=0, max_value=100),
+    "date": st.dates().map(lambda d: d.isoformat()),
+    "legislation": st.lists(st.fixed_dictionaries({
+        "title": st.text(min_size=1, max_size=20).filter(lambda s: s.strip() == s and s),
+        "article": st.none(), "year": st.sampled_from([None, "2004"]),
+        "link": st.sampled_from([None, "https://example.org/law"]), "excerpt": st.none()}), max_size=3),
+    "table": st.dictionaries(st.just("2022"), st.dictionaries(
+        st.sampled_from(["women", "men"]), st.integers(min_value=0, max_value=10**6) | st.just("n/a"), min_size=1),
+        max_size=1),
+    "attachments": st.lists(st.integers(min_value=1, max_value=10**9), unique=True),
+}
+
+
+def test_every_type_is_registered_once():
+    assert sorted(TYPES) == sorted(OPTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values)
+def test_normalize_never_crashes_on_arbitrary_json(name, value):
+    question_type = TYPES[name]
+    options = question_type.parse_options(OPTIONS[name])
+    result = question_type.normalize(value, options)
+    assert isinstance(result.errors, list)
+    question_type.is_empty(result.value)
+    question_type.display(result.value, options, "fr")
+    question_type.to_cells(result.value, options, "es")
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_valid_value_round_trips_without_errors(name, data):
+    question_type = TYPES[name]
+    options = question_type.parse_options(OPTIONS[name])
+    value = data.draw(VALID[name])
+    first = question_type.normalize(value, options)
+    assert first.errors == []
+    second = question_type.normalize(first.value, options)
+    assert second.errors == [] and second.value == first.value
+
+
+@pytest.mark.parametrize("value, errors", [
+    (42, []), ("42", []), (" 1 000 ", ["Enter a number of at most 100."]), (-1, ["Enter a number of at least 0."]),
+    (2.5, ["Enter a whole number."]), ("many", ["Enter a number."]), (True, ["Enter a number."]),
+])
+def test_numbers_are_checked_against_their_options(value, errors):
+    options = NumberOptions(min=0, max=100, integer=True)
+    assert TYPES["number"].normalize(value, options).errors == errors
+
+
+def test_an_invalid_number_is_kept_as_typed_so_nothing_is_lost():
+    result = TYPES["number"].normalize("about 40", NumberOptions())
+    assert result.value == "about 40" and result.errors == ["Enter a number."]
+
+
+def test_table_cells_may_be_blank_or_not_available_and_totals_are_derived():
+    options = TableOptions.model_validate(OPTIONS["table"] | {"rows": [
+        {"key": "2022", "label": texts("2022")}, {"key": "2023", "label": texts("2023")}]})
+    result = TYPES["table"].normalize({"2022": {"women": "12", "men": "N/A"}, "2023": {"women": 3, "men": ""}},
+                                      options)
+    assert result.errors == []
+    assert result.value == {"2022": {"women": 12, "men": "n/a"}, "2023": {"women": 3}}
+    assert TYPES["table"].totals(result.value, options) == {
+        "rows": {"2022": 12, "2023": 3}, "columns": {"women": 15, "men": 0}, "grand": 15}
+
+
+def test_table_cells_that_are_not_figures_are_reported():
+    options = TableOptions.model_validate(OPTIONS["table"])
+    result = TYPES["table"].normalize({"2022": {"women": "twelve", "men": -1}, "1999": {"men": 1}}, options)
+    assert result.errors == ["2022 × Women: enter a number or n/a.", "2022 × Men: a figure cannot be negative.",
+                             "The table has no row 1999."]
+
+
+def test_a_citation_needs_a_title():
+    result = TYPES["legislation"].normalize([{"article": "art. 3", "year": "20x4", "link": "ftp://x"}], None)
+    assert result.errors == ["Citation 1 needs a title.", "Citation 1: the year has four digits.",
+                             "Citation 1: the link starts with http:// or https://."]
+
+
+def test_choices_must_be_known_keys():
+    options = TYPES["multi_choice"].parse_options(OPTIONS["multi_choice"])
+    assert TYPES["multi_choice"].normalize(["b", "a", "b"], options).value == ["a", "b"]
+    assert TYPES["multi_choice"].normalize(["z"], options).errors == ["Choose among the offered answers."]
+
+
+def test_aggregation_across_states():
+    options = TYPES["yes_no_partial"].parse_options({})
+    summary = TYPES["yes_no_partial"].aggregate(["yes", "no", "yes", None], options)
+    assert summary == {"answered": 3, "total": 4, "counts": {"yes": 2, "partial": 0, "no": 1}}
+    table = TYPES["table"].parse_options(OPTIONS["table"])
+    assert TYPES["table"].aggregate([{"2022": {"women": 2}}, {"2022": {"women": 3, "men": "n/a"}}], table)["sums"] \
+        == {"2022": {"women": 5}}
+
+
+def test_a_table_fills_its_spreadsheet_cells_row_by_row():
+    options = TYPES["table"].parse_options(OPTIONS["table"])
+    assert TYPES["table"].to_cells({"2022": {"men": 4}}, options, "en") == [None, 4]
+
+
+def test_display_is_in_the_readers_language():
+    options = TYPES["single_choice"].parse_options(OPTIONS["single_choice"])
+    assert TYPES["single_choice"].display("b", options, "fr") == "B (fr)"

@@ -93,10 +93,12 @@ def _register_blueprints(app: Flask) -> None:
     from reviewmech.accounts.views import bp as accounts_bp
     from reviewmech.core.views import bp as core_bp
     from reviewmech.questionnaires.views import bp as questionnaires_bp
+    from reviewmech.reviews.views import bp as reviews_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(questionnaires_bp)
+    app.register_blueprint(reviews_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -108,6 +110,10 @@ def _register_hooks(app: Flask) -> None:
 
     app.before_request(enforce_access)
     app.after_request(add_security_headers)
+
+    from reviewmech.reviews.models import phase_label
+
+    app.jinja_env.globals["phase_label"] = phase_label
 
     @app.context_processor
     def inject_layout():

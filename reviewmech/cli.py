@@ -45,6 +45,79 @@ states_group = click.Group("states", help="Reference data about States.")
 users_group = click.Group("users", help="People and their accounts.")
 notifications_group = click.Group("notifications", help="E-mail notifications.")
 questionnaires_group = click.Group("questionnaires", help="Questionnaire definitions (YAML files).")
+reviews_group = click.Group("reviews", help="Country reviews and the drawing of lots.")
+
+
+@reviews_group.command("open")
+@click.option("--state", "state_code", required=True, help="ISO alpha-3 code of the State under review.")
+@click.option("--questionnaire", "slug", required=True, help="Questionnaire slug.")
+@click.option("--version", type=int, help="Questionnaire version (default: the latest).")
+@click.option("--cycle", type=click.IntRange(2020, 2100), required=True, help="Year of the review cycle.")
+@with_appcontext
+def reviews_open(state_code, slug, version, cycle):
+    """Open a review of a State on a questionnaire version in a cycle."""
+    from reviewmech.accounts.models import State
+    from reviewmech.questionnaires.models import Questionnaire
+    from reviewmech.questionnaires.services import latest_version
+    from reviewmech.reviews.services import open_review
+
+    state = db.session.scalar(select(State).where(State.code == state_code.upper()))
+    if state is None:
+        fail(f"unknown State code {state_code!r}")
+    if version is None:
+        questionnaire = latest_version(slug)
+    else:
+        questionnaire = db.session.scalar(
+            select(Questionnaire).where(Questionnaire.slug == slug, Questionnaire.version == version))
+    if questionnaire is None:
+        fail(f"no questionnaire {slug!r}" + (f" version {version}" if version else "") + " is loaded")
+    with current_app.test_request_context():
+        try:
+            review = open_review(state=state, questionnaire=questionnaire, cycle=cycle, by=None)
+        except DomainError as error:
+            fail(error.message)
+    db.session.commit()
+    click.echo(f"Opened review {review.id}: {state.code}, {slug} version {questionnaire.version}, cycle {cycle}.")
+
+
+@reviews_group.command("draw-lots")
+@click.option("--cycle", type=click.IntRange(2020, 2100), required=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: a new random one).")
+@click.option("--max-reviews", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="Most reviews one State may conduct in the year.")
+@with_appcontext
+def reviews_draw_lots(cycle, seed, max_reviews):
+    """Draw two reviewing States for every review of a cycle that has none; nothing is stored on failure."""
+    from reviewmech.reviews.services import draw_reviewers
+
+    with current_app.test_request_context():
+        try:
+            record, reviews = draw_reviewers(cycle=cycle, instrument="tip-protocol", by=None, seed=seed,
+                                             max_reviews=max_reviews)
+        except DomainError as error:
+            fail(error.message)
+        lines = [f"  {r.state.code}: " + ", ".join(f"{s.state.code} ({s.slot.value})" for s in r.reviewing_states)
+                 for r in reviews]
+    db.session.commit()
+    click.echo(f"Draw {record.id}, seed {record.seed}:")
+    click.echo("\n".join(lines))
+
+
+@reviews_group.command("verify-draw")
+@click.argument("draw_id", type=int)
+@with_appcontext
+def reviews_verify_draw(draw_id):
+    """Draw again from a stored draw's seed and inputs and say whether the result is the same."""
+    from reviewmech.reviews.lots import verify
+    from reviewmech.reviews.models import LotDraw
+
+    record = db.session.get(LotDraw, draw_id)
+    if record is None or record.kind != "draw":
+        fail(f"no drawing of lots with id {draw_id}")
+    if not verify(record.result):
+        click.echo(f"Draw {draw_id} does NOT verify: drawing again gives a different result.", err=True)
+        sys.exit(1)
+    click.echo(f"Draw {draw_id} verifies: seed {record.seed} and its inputs give the same pairs.")
 DEFAULT_QUESTIONNAIRES = Path("questionnaires")
 
 
@@ -217,6 +290,19 @@ def notifications_send():
         sys.exit(1)
 
 
+@notifications_group.command("remind")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Pretend today is this date (UTC).")
+@with_appcontext
+def notifications_remind(today):
+    """Queue deadline reminders (30, 7, 1 days before and on the day); run daily, each is sent once."""
+    from reviewmech.reviews.services import queue_reminders, today_utc
+
+    with current_app.test_request_context():
+        queued = queue_reminders(today.date() if today else today_utc())
+    db.session.commit()
+    click.echo(f"Queued reminders for {queued} review(s).")
+
+
 @click.command("demo")
 @with_appcontext
 def demo():
@@ -236,5 +322,5 @@ def demo():
 
 def register_commands(app) -> None:
     """Attach the platform's command groups to the app's CLI."""
-    for command in (states_group, users_group, notifications_group, questionnaires_group, demo):
+    for command in (states_group, users_group, notifications_group, questionnaires_group, reviews_group, demo):
         app.cli.add_command(command)

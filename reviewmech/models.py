@@ -4,5 +4,9 @@ from reviewmech.accounts.models import Invitation, State, User
 from reviewmech.core.audit import AuditEvent
 from reviewmech.notifications.models import OutboxMessage
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
+from reviewmech.reviews.models import LotDraw, Participant, PhaseChange, ReminderSent, Review, ReviewState
 
-__all__ = ["AuditEvent", "Invitation", "OutboxMessage", "Question", "Questionnaire", "Section", "State", "User"]
+__all__ = [
+    "AuditEvent", "Invitation", "LotDraw", "OutboxMessage", "Participant", "PhaseChange", "Question",
+    "Questionnaire", "ReminderSent", "Review", "ReviewState", "Section", "State", "User",
+]

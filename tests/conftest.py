@@ -128,7 +128,7 @@ def _session_class(app, connection):
 @pytest.fixture(autouse=True)
 def _isolated(request, app):
     """Run each test inside a transaction rolled back at the end; commits become savepoints."""
-    with app.app_context():
+    with app.test_request_context():
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session

@@ -49,3 +49,53 @@ def make_user(*, state=_DEFAULT, status=AccountStatus.ACTIVE, commit=True, **ove
     else:
         db.session.flush()
     return user
+
+
+@cache
+def _questionnaire_spec(slug: str):
+    from pathlib import Path
+
+    from reviewmech.questionnaires.schema import read_questionnaire
+
+    return read_questionnaire(Path(__file__).resolve().parent.parent / "questionnaires" / f"{slug}.yaml")
+
+
+def make_questionnaire(slug: str = "tip-protocol-resolution"):
+    """Store the real questionnaire file as a version (parsed once per run)."""
+    from reviewmech.questionnaires.services import store
+
+    questionnaire, _new = store(_questionnaire_spec(slug))
+    db.session.flush()
+    return questionnaire
+
+
+def make_review(state_code: str = "MEX", *, cycle: int = 2026, questionnaire=None, reviewers=("GTM", "FRA"),
+                focal_point: bool = True):
+    """Open a review with two reviewing States (same group, other group) and a focal point per State."""
+    from reviewmech.reviews.models import ReviewState, Role, Slot, StateRole
+    from reviewmech.reviews.policy import Membership
+    from reviewmech.reviews.services import add_participant, open_review
+
+    questionnaire = questionnaire or make_questionnaire()
+    review = open_review(state=get_state(state_code), questionnaire=questionnaire, cycle=cycle, by=None)
+    for slot, code in zip((Slot.SAME_GROUP, Slot.OTHER_GROUP), reviewers, strict=True):
+        review.states.append(ReviewState(state=get_state(code), role=StateRole.REVIEWING, slot=slot))
+    db.session.flush()
+    if focal_point:
+        for review_state in review.states:
+            user = make_user(state=review_state.state, commit=False)
+            add_participant(review, state=review_state.state, role=Role.FOCAL_POINT, by=None,
+                            standing=Membership(is_secretariat=True), email=user.email)
+    db.session.commit()
+    return review
+
+
+def participant(review, role, state_code=None, **overrides):
+    """Make a person of a State and add them to a review in a role."""
+    from reviewmech.reviews.models import Participant, Role
+
+    state = get_state(state_code or review.state.code)
+    user = make_user(state=state, commit=False, **overrides)
+    db.session.add(Participant(review=review, user=user, state=state, role=Role(role)))
+    db.session.commit()
+    return user

@@ -31,7 +31,9 @@ SECRETARIAT = AccessRule("secretariat", allows=lambda user, view_args: user.is_s
 BUILT_IN_RULES = {"static": PUBLIC}
 
 
-def _declare(rule: AccessRule):
+def declare(rule: AccessRule):
+    """A decorator stating a view's access rule."""
+
     def decorator(view):
         view.access_rule = rule
         return view
@@ -39,9 +41,9 @@ def _declare(rule: AccessRule):
     return decorator
 
 
-public = _declare(PUBLIC)
-signed_in = _declare(SIGNED_IN)
-secretariat = _declare(SECRETARIAT)
+public = declare(PUBLIC)
+signed_in = declare(SIGNED_IN)
+secretariat = declare(SECRETARIAT)
 
 
 def rule_for_endpoint(endpoint: str | None) -> AccessRule | None:

@@ -41,7 +41,11 @@ def dashboard():
         pending = db.session.scalar(
             select(func.count()).select_from(User).where(User.status == AccountStatus.PENDING_APPROVAL)
         )
-    return render_template("dashboard.html", pending=pending)
+    from reviewmech.reviews.models import ROLE_LABELS
+    from reviewmech.reviews.services import my_reviews, next_action, today_utc
+
+    return render_template("dashboard.html", pending=pending, groups=my_reviews(current_user), next_action=next_action,
+                           role_labels=ROLE_LABELS, today=today_utc())
 
 
 @bp.route("/language", methods=["POST"])

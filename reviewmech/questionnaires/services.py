@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from reviewmech.core import audit
 from reviewmech.extensions import db
+from reviewmech.questionnaires.conditions import visible_codes
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
 from reviewmech.questionnaires.schema import (
     Problem,
@@ -107,6 +108,27 @@ def store(spec: QuestionnaireSpec) -> tuple[Questionnaire, bool]:
     audit.record("questionnaire.loaded", questionnaire, actor=None, slug=spec.slug,
                  version=questionnaire.version, content_hash=digest)
     return questionnaire, True
+
+
+def visible_questions(questionnaire_id: int, answers: dict) -> tuple[list[Question], set[str]]:
+    """A version's questions in order and the codes shown for these answers (two queries)."""
+    sections = {s.id: s for s in db.session.scalars(
+        select(Section).where(Section.questionnaire_id == questionnaire_id))}
+    questions = db.session.scalars(
+        select(Question).where(Question.questionnaire_id == questionnaire_id).order_by(Question.position)
+    ).all()
+
+    def section_conditions(section_id):
+        chain = []
+        while section_id is not None:
+            chain.insert(0, sections[section_id].show_if)
+            section_id = sections[section_id].parent_id
+        return chain
+
+    by_code = {q.code: q for q in questions}
+    items = [(q.code, [*section_conditions(q.section_id), q.show_if]) for q in questions]
+    shown = visible_codes(items, answers, lambda code, value: by_code[code].question_type.is_empty(value))
+    return list(questions), shown
 
 
 def load(paths: list[Path]) -> list[tuple[Questionnaire, bool]]:

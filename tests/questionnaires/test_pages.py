@@ -27,7 +27,7 @@ def test_anyone_signed_in_browses_sections_questions_help_and_paragraphs(person_
     assert "Mini questionnaire" in page and "Is it done?" in page
     assert "Operative paragraph 1" in page
     assert "Shown when 1.1 is Yes or Yes, in part" in page
-    assert 'aria-current="page">OP1<' in page
+    assert 'aria-current="page">Paragraph 1<' in page
     assert "Figures" not in page  # another top-level section
     assert "Figures" in person_client.get(BROWSE + "?section=OP2").get_data(as_text=True)
 

@@ -6,7 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -93,12 +93,14 @@ def _register_blueprints(app: Flask) -> None:
     from reviewmech.accounts.views import bp as accounts_bp
     from reviewmech.core.views import bp as core_bp
     from reviewmech.questionnaires.views import bp as questionnaires_bp
+    from reviewmech.responses.views import bp as responses_bp
     from reviewmech.reviews.views import bp as reviews_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(responses_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -148,8 +150,11 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         description = messages.get(code, messages[500])()
-        if code == 429 and getattr(error, "description", None):
-            description = str(error.description)
+        custom = getattr(error, "description", None)
+        if code in (403, 429) and custom and custom != type(error).description:
+            description = str(custom)
+        if request.is_json:
+            return jsonify(error=str(code), message=description), code
         return render_template("errors/error.html", code=code, message=description), code
 
     for code in messages:
@@ -158,4 +163,6 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("Your form expired or came from another page. Go back, reload the page and send it again.")
+        if request.is_json:
+            return jsonify(error="csrf", message=message), 400
         return render_template("errors/error.html", code=400, message=message), 400

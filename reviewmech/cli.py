@@ -83,8 +83,8 @@ def reviews_open(state_code, slug, version, cycle):
 @reviews_group.command("draw-lots")
 @click.option("--cycle", type=click.IntRange(2020, 2100), required=True)
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: a new random one).")
-@click.option("--max-reviews", type=click.IntRange(1, 10), default=3, show_default=True,
-              help="Most reviews one State may conduct in the year.")
+@click.option("--max-reviews", type=click.IntRange(1, 10),
+              help="Most reviews one State may conduct in the year (default: REVIEWMECH_MAX_REVIEWS_PER_YEAR or 3).")
 @with_appcontext
 def reviews_draw_lots(cycle, seed, max_reviews):
     """Draw two reviewing States for every review of a cycle that has none; nothing is stored on failure."""

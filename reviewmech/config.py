@@ -71,6 +71,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
         "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_HOURS", 24) * 3600,
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024 + 64 * 1024,
+        "ATTACHMENT_MAX_BYTES": _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
@@ -87,5 +88,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "INVITATION_DAYS": 10,
         "PASSWORD_RESET_HOURS": 2,
+        "MAX_REDRAWS": _env_int("MAX_REDRAWS", 1),
+        "MAX_REVIEWS_PER_YEAR": _env_int("MAX_REVIEWS_PER_YEAR", 3),
         "DEMO_PASSWORD": _env("DEMO_PASSWORD", "review-mechanism-demo"),
     }

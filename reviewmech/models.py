@@ -4,9 +4,11 @@ from reviewmech.accounts.models import Invitation, State, User
 from reviewmech.core.audit import AuditEvent
 from reviewmech.notifications.models import OutboxMessage
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
+from reviewmech.responses.models import Answer, AnswerRevision, Attachment, Submission
 from reviewmech.reviews.models import LotDraw, Participant, PhaseChange, ReminderSent, Review, ReviewState
 
 __all__ = [
-    "AuditEvent", "Invitation", "LotDraw", "OutboxMessage", "Participant", "PhaseChange", "Question",
-    "Questionnaire", "ReminderSent", "Review", "ReviewState", "Section", "State", "User",
+    "Answer", "AnswerRevision", "Attachment", "AuditEvent", "Invitation", "LotDraw", "OutboxMessage", "Participant",
+    "PhaseChange", "Question", "Questionnaire", "ReminderSent", "Review", "ReviewState", "Section", "State",
+    "Submission", "User",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, current_app, request
+from flask import abort, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from reviewmech.extensions import login_manager
@@ -67,6 +68,8 @@ def enforce_access():
     if rule.is_public:
         return None
     if not current_user.is_authenticated:
+        if request.is_json:  # a script saving in the background: say so, do not redirect
+            return jsonify(error="signed_out", message=_("Your session has ended. Sign in again to save.")), 401
         return login_manager.unauthorized()
     if rule.allows is not None and not rule.allows(current_user, request.view_args or {}):
         abort(403)

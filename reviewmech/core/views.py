@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, text
@@ -46,6 +46,15 @@ def dashboard():
 
     return render_template("dashboard.html", pending=pending, groups=my_reviews(current_user), next_action=next_action,
                            role_labels=ROLE_LABELS, today=today_utc())
+
+
+@bp.route("/csrf-token")
+@signed_in
+def csrf_token_json():
+    """A fresh CSRF token for a page whose token aged (autosave retries with it)."""
+    from flask_wtf.csrf import generate_csrf
+
+    return jsonify(csrf_token=generate_csrf())
 
 
 @bp.route("/language", methods=["POST"])

@@ -19,6 +19,7 @@ class Membership:
     """A person's standing in one review: secretariat, and their roles per State."""
 
     is_secretariat: bool = False
+    user_id: int | None = None
     roles: dict[int, frozenset[Role]] = field(default_factory=dict)
     under_review_state_id: int | None = None
     reviewing_state_ids: frozenset[int] = frozenset()
@@ -54,6 +55,7 @@ def membership(user, review: Review) -> Membership:
         roles.setdefault(row.state_id, set()).add(row.role)
     return Membership(
         is_secretariat=bool(getattr(user, "is_secretariat", False)),
+        user_id=user.id,
         roles={state_id: frozenset(r) for state_id, r in roles.items()},
         under_review_state_id=review.state_id,
         reviewing_state_ids=frozenset(s.state_id for s in review.states if s.role == StateRole.REVIEWING),

@@ -36,8 +36,6 @@ from reviewmech.reviews.models import (
 from reviewmech.reviews.policy import Membership, can_manage_participants, can_request_redraw
 
 REMINDER_DAYS = (30, 7, 1, 0)
-MAX_REDRAWS = 1
-MAX_REVIEWS_PER_YEAR = 3
 
 
 def _review_link(review: Review) -> str:
@@ -81,12 +79,33 @@ def open_review(*, state: State, questionnaire: Questionnaire, cycle: int, by: U
     return review
 
 
-def refresh_progress(review: Review, answers: dict) -> None:
-    """Recount required questions shown and answered, from the answers (code → value)."""
+def section_progress(review: Review, answers: dict) -> list[tuple[Section, int, int]]:
+    """Per top-level section: required questions answered and required questions shown."""
+    questions, shown = visible_questions(review.questionnaire.id, answers)
+    sections = {s.id: s for s in db.session.scalars(
+        select(Section).where(Section.questionnaire_id == review.questionnaire.id).order_by(Section.position))}
+
+    def top(section_id):
+        while sections[section_id].parent_id is not None:
+            section_id = sections[section_id].parent_id
+        return section_id
+
+    totals: dict[int, list[int]] = {s.id: [0, 0] for s in sections.values() if s.parent_id is None}
+    for question in questions:
+        if question.is_required and question.code in shown:
+            counts = totals[top(question.section_id)]
+            counts[1] += 1
+            counts[0] += 0 if question.question_type.is_empty(answers.get(question.code)) else 1
+    return [(sections[section_id], answered, total) for section_id, (answered, total) in totals.items()]
+
+
+def refresh_progress(review: Review, answers: dict) -> set[str]:
+    """Recount required questions shown and answered, from the answers (code → value); return the shown codes."""
     questions, shown = visible_questions(review.questionnaire.id, answers)
     required = [q for q in questions if q.is_required and q.code in shown]
     review.required_total = len(required)
     review.required_answered = sum(1 for q in required if not q.question_type.is_empty(answers.get(q.code)))
+    return shown
 
 
 # Drawing of lots -------------------------------------------------------------------------------
@@ -112,8 +131,9 @@ def _year_inputs(cycle: int, instrument: str, under_review: list[str], max_revie
 
 
 def draw_reviewers(*, cycle: int, instrument: str, by: User | None, seed: int | None = None,
-                   max_reviews: int = MAX_REVIEWS_PER_YEAR) -> tuple[LotDraw, list[Review]]:
+                   max_reviews: int | None = None) -> tuple[LotDraw, list[Review]]:
     """Draw two reviewing States for every review of a cycle that has none; all or nothing."""
+    max_reviews = current_app.config["MAX_REVIEWS_PER_YEAR"] if max_reviews is None else max_reviews
     reviews = db.session.scalars(
         select(Review).where(Review.cycle == cycle, Review.instrument == instrument)
         .options(selectinload(Review.states).selectinload(ReviewState.state), selectinload(Review.state))
@@ -144,7 +164,7 @@ def draw_reviewers(*, cycle: int, instrument: str, by: User | None, seed: int | 
 
 
 def redraw_reviewer(review: Review, slot: Slot, *, by: User, standing: Membership,
-                    max_redraws: int = MAX_REDRAWS, seed: int | None = None) -> ReviewState:
+                    max_redraws: int | None = None, seed: int | None = None) -> ReviewState:
     """Replace one reviewing State by a new lot, at the request of the State under review."""
     if not can_request_redraw(standing):
         raise DomainError(_("Only the focal point of the State under review or the secretariat can ask for a redraw."))
@@ -153,10 +173,12 @@ def redraw_reviewer(review: Review, slot: Slot, *, by: User, standing: Membershi
     current = next((s for s in review.reviewing_states if s.slot == slot), None)
     if current is None:
         raise DomainError(_("Draw the reviewing States first."))
+    max_redraws = current_app.config["MAX_REDRAWS"] if max_redraws is None else max_redraws
     used = sum(s.redraws_used for s in review.reviewing_states)
     if used >= max_redraws:
         raise DomainError(_("This review has used its %(n)d redraw(s).", n=max_redraws))
-    inputs = _year_inputs(review.cycle, review.instrument, [review.state.code], MAX_REVIEWS_PER_YEAR)
+    inputs = _year_inputs(review.cycle, review.instrument, [review.state.code],
+                          current_app.config["MAX_REVIEWS_PER_YEAR"])
     others = review.reviewing_states
     current_draw = lots.Draw(seed=0, inputs=inputs, assignments=(lots.Assignment(
         reviewed=review.state.code,

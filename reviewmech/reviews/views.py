@@ -40,7 +40,13 @@ from reviewmech.reviews.models import (
     Role,
     Slot,
 )
-from reviewmech.reviews.policy import can_manage_participants, can_request_redraw, review_for, review_member
+from reviewmech.reviews.policy import (
+    can_manage_participants,
+    can_request_redraw,
+    can_see_answers,
+    review_for,
+    review_member,
+)
 
 bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/reviews")
 
@@ -150,18 +156,24 @@ def home(review_id):
     activity = db.session.scalars(
         select(AuditEvent).where(AuditEvent.review_id == review.id).order_by(AuditEvent.id.desc()).limit(15)
     ).all()
-    next_phases = [to for (frm, to) in TRANSITIONS if frm == review.phase and TRANSITIONS[(frm, to)][1](standing,
-                                                                                                          review)]
+    # Submitting the answers (self-assessment → desk review) goes through the check page.
+    next_phases = [to for (frm, to) in TRANSITIONS if frm == review.phase and to != Phase.DESK_REVIEW
+                   and TRANSITIONS[(frm, to)][1](standing, review)]
     phase_form = PhaseForm()
     phase_form.phase.choices = [SelectChoice(p.value, str(PHASE_LABELS[p])) for p in next_phases]
     redraw_form = RedrawForm()
     redraw_form.slot.choices = [SelectChoice(s.slot.value, f"{s.state.name(_locale())} ({SLOT_LABELS[s.slot]})")
                                 for s in review.reviewing_states]
     entered = {change.phase: change.changed_at for change in review.phase_changes}
+    from reviewmech.responses.services import answer_values
+
+    values = answer_values(review) if can_see_answers(standing, review) else {}
+    sections = services.section_progress(review, values)
     return render_template(
         "reviews/home.html", review=review, standing=standing, activity=activity, phase_form=phase_form,
         deadline_form=DeadlineForm(), redraw_form=redraw_form, entered=entered, phases=list(Phase),
         phase_labels=PHASE_LABELS, role_labels=ROLE_LABELS, slot_labels=SLOT_LABELS, today=services.today_utc(),
+        sections=sections, can_see_answers=can_see_answers(standing, review),
         can_redraw=can_request_redraw(standing) and review.reviewing_states and review.phase.index <= 1,
         can_manage=any(can_manage_participants(standing, s.state_id) for s in review.states),
         locale=_locale(),
@@ -178,6 +190,9 @@ def move(review_id):
     if not form.validate_on_submit():
         flash(_("Choose the next phase."), "error")
         return redirect(url_for("reviews.home", review_id=review.id))
+    if form.phase.data == Phase.DESK_REVIEW and review.phase == Phase.SELF_ASSESSMENT:
+        flash(_("The answers are submitted from the check page, which lists what still needs attention."), "info")
+        return redirect(url_for("responses.submit", review_id=review.id))
     try:
         services.move_review(review, Phase(form.phase.data), by=current_user, standing=standing,
                              today=services.today_utc(), note=form.note.data or "")

@@ -276,7 +276,15 @@ def test_the_focal_point_submits_and_the_desk_review_clock_starts(sign_in, secre
     secretariat_client.post(f"/reviews/{review.id}/phase", data={"phase": "self_assessment"})
     focal_point = next(p.user for p in review.participants if p.role == Role.FOCAL_POINT
                        and p.state_id == review.state_id)
-    sign_in(focal_point).post(f"/reviews/{review.id}/phase", data={"phase": "desk_review"})
+    client = sign_in(focal_point)
+    detour = client.post(f"/reviews/{review.id}/phase", data={"phase": "desk_review"})
+    assert detour.location == f"/reviews/{review.id}/answers/submit"
+    assert db.session.get(Review, review.id).phase == Phase.SELF_ASSESSMENT
+    from reviewmech.reviews.policy import membership
+    from reviewmech.reviews.services import move_review
+
+    move_review(review, Phase.DESK_REVIEW, by=focal_point, standing=membership(focal_point, review), today=today_utc())
+    db.session.commit()
     review = db.session.get(Review, review.id)
     assert review.phase == Phase.DESK_REVIEW and review.submitted_at is not None
     assert review.desk_review_due_on is not None

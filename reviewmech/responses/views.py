@@ -407,8 +407,9 @@ def download(review_id, attachment_id):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.review_id != review.id:
         abort(404)
-    path = files.open_stored(_attachment_folder(), attachment.storage_key)
-    if not path.exists():
+    try:
+        path = files.open_stored(_attachment_folder(), attachment.storage_key)
+    except (ValueError, FileNotFoundError):
         abort(404)
     return send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename,
                      max_age=0)

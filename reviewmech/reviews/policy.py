@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort
+from flask import abort, g
 from sqlalchemy import select
 
 from reviewmech.core.permissions import AccessRule, declare
@@ -67,7 +67,11 @@ def review_for(user, review_id: int) -> tuple[Review, Membership]:
     review = db.session.get(Review, review_id)
     if review is None:
         abort(404)
-    standing = membership(user, review)
+    cache = g.setdefault("review_memberships", {})
+    key = (user.id, review.id)
+    if key not in cache:
+        cache[key] = membership(user, review)
+    standing = cache[key]
     if not standing.is_member:
         abort(404)
     return review, standing

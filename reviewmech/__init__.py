@@ -54,13 +54,15 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    # Import every model so the metadata is complete for migrations.
-    from reviewmech import models  # noqa: F401
+    from reviewmech import models  # noqa: F401 - every model, so the metadata is complete for migrations
     from reviewmech.core.i18n import select_locale
+    from reviewmech.core.permissions import enforce_access
     from reviewmech.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    # Access rules run before the CSRF check: a signed-out script is told so (401), not "form expired".
+    app.before_request(enforce_access)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -107,10 +109,8 @@ def _register_hooks(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from reviewmech.accounts.forms import ConfirmForm, LanguageForm
-    from reviewmech.core.permissions import enforce_access
     from reviewmech.core.security import add_security_headers
 
-    app.before_request(enforce_access)
     app.after_request(add_security_headers)
 
     from reviewmech.reviews.models import phase_label

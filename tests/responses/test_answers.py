@@ -352,3 +352,14 @@ def test_a_section_page_needs_as_many_queries_for_60_questions_as_for_10(sign_in
         _save(client, people.review, "2.5", "More text")
         counts.append(_queries(client, f"/reviews/{people.review.id}/answers/OP2"))
     assert counts[0] == counts[1], counts
+
+
+def test_a_signed_out_script_is_told_so_even_with_csrf_on(app, client, people):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = _save(client, people.review, "1.1", "yes")
+        assert response.status_code == 401 and response.get_json()["error"] == "signed_out"
+        token = client.get("/csrf-token", headers={"Accept": "application/json"})
+        assert token.status_code == 401 and token.get_json()["error"] == "signed_out"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

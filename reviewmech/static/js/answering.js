@@ -1,0 +1,913 @@
+// The answering page: autosave per question, live conditions, conflicts, drafts kept in the browser.
+// Progressive enhancement: without this script the form posts every answer to the server.
+// Contract: docs/answering.md. Everything built here uses DOM APIs and textContent only.
+(function () {
+  "use strict";
+
+  const SAVE_DELAY_MS = 1200;
+  const MAX_RETRY_S = 30;
+  const REQUEST_TIMEOUT_MS = 90000;
+  const SIMPLE_TYPES = new Set(["yes_no_partial", "single_choice", "multi_choice", "text", "number", "date"]);
+  const CHOICE_TYPES = new Set(["yes_no_partial", "single_choice"]);
+  const CITATION_FIELDS = ["title", "article", "year", "link", "excerpt"];
+  const NEVER = { any: [] }; // a condition that never holds
+  const DEFAULTS = {
+    msgSaving: "Saving…",
+    msgSaved: "Saved at {time}",
+    msgRetrying: "Not saved — retrying in {seconds} s",
+    msgNotSaved: "Not saved",
+    msgSignedOut: "Your session has ended. Your text is kept on this page: sign in again in another tab, then choose Retry.",
+    msgSignIn: "Sign in (opens a new tab)",
+    msgRetry: "Retry",
+    msgConflict: "Someone else saved this answer while you were typing. Compare both versions and choose.",
+    msgKeepMine: "Keep mine",
+    msgKeepTheirs: "Keep theirs",
+    msgMerge: "Merge",
+    msgSaveMerged: "Save merged",
+    msgYours: "Your version",
+    msgTheirs: "Saved by {name} at {time}",
+    msgDraft: "This answer has changes that were not saved.",
+    msgRestore: "Restore my unsaved text",
+    msgDiscard: "Discard",
+  };
+
+  const Conditions = window.ReviewmechConditions;
+  const page = {
+    form: null, reviewId: "", conditions: {}, questions: new Map(), order: [], queue: [], busy: null,
+    submitting: false, signedOut: false, signedOutNotice: null,
+  };
+
+  // Small helpers ---------------------------------------------------------------------------------
+
+  const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+  function make(tag, properties, children) {
+    const element = document.createElement(tag);
+    Object.assign(element, properties || {});
+    for (const child of children || []) element.append(child);
+    return element;
+  }
+
+  function button(label, onClick) {
+    const element = make("button", { type: "button", textContent: label });
+    element.addEventListener("click", onClick);
+    return element;
+  }
+
+  // A message from the form's data attributes (translated by the server), else English.
+  // "{name}" and "%(name)s" are replaced; a translated label without placeholders gets the values appended.
+  function message(key, values) {
+    const translated = page.form && page.form.dataset[key];
+    const template = translated || DEFAULTS[key];
+    const params = values || {};
+    let used = false;
+    const text = template.replace(/\{(\w+)\}|%\((\w+)\)[sd]/g, (whole, a, b) => {
+      const name = a || b;
+      if (!has(params, name)) return whole;
+      used = true;
+      return String(params[name]);
+    });
+    const extra = Object.values(params).filter((v) => v !== "" && v !== null && v !== undefined);
+    if (used || !extra.length) return text;
+    if (key === "msgRetrying") return `${text} (${params.seconds} s)`;
+    return extra.length > 1 ? `${text} ${extra[0]} (${extra.slice(1).join(", ")})` : `${text} ${extra[0]}`;
+  }
+
+  function parseTime(iso) {
+    if (typeof iso !== "string" || !iso) return new Date();
+    const zoned = /([zZ]|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`; // the server keeps UTC
+    const date = new Date(zoned);
+    return Number.isNaN(date.getTime()) ? new Date() : date;
+  }
+
+  function hoursMinutes(iso) {
+    const date = parseTime(iso);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  }
+
+  function dateTime(iso) {
+    const date = parseTime(iso);
+    try {
+      return date.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+    } catch (error) {
+      return `${date.toLocaleDateString()} ${hoursMinutes(iso)}`;
+    }
+  }
+
+  // Reading and writing the inputs of a question ------------------------------------------------
+
+  function fields(q) {
+    return Array.from(q.el.querySelectorAll("input[name], textarea[name], select[name]"));
+  }
+
+  function named(q, name) {
+    return fields(q).filter((field) => field.name === name);
+  }
+
+  function baseName(q) {
+    return `a-${q.code}`;
+  }
+
+  // Fields named a-CODE-<rest>, with their rest.
+  function partFields(q) {
+    const prefix = `${baseName(q)}-`;
+    return fields(q).filter((f) => f.name.startsWith(prefix)).map((f) => [f, f.name.slice(prefix.length)]);
+  }
+
+  function belongsTo(q, field) {
+    const base = baseName(q);
+    return Boolean(field.name) && (field.name === base || field.name.startsWith(`${base}-`));
+  }
+
+  function citationParts(q) {
+    const rows = new Map();
+    for (const [field, rest] of partFields(q)) {
+      const match = /^(\d+)-([a-z]+)$/.exec(rest);
+      if (!match || !CITATION_FIELDS.includes(match[2])) continue;
+      const index = Number(match[1]);
+      if (!rows.has(index)) rows.set(index, {});
+      rows.get(index)[match[2]] = field;
+    }
+    return new Map([...rows.entries()].sort((a, b) => a[0] - b[0]));
+  }
+
+  function isBlankCitation(citation) {
+    return CITATION_FIELDS.every((part) => !String(citation[part] || "").trim());
+  }
+
+  function readCitations(q) {
+    const list = [];
+    for (const parts of citationParts(q).values()) {
+      const citation = {};
+      for (const part of CITATION_FIELDS) citation[part] = parts[part] ? parts[part].value : "";
+      list.push(citation);
+    }
+    while (list.length && isBlankCitation(list[list.length - 1])) list.pop(); // the empty rows at the end
+    return list;
+  }
+
+  function tableCells(q) {
+    return partFields(q).map(([field, rest]) => [field, /^([a-z0-9_]+)-([a-z0-9_]+)$/.exec(rest)])
+      .filter(([, match]) => match).map(([field, match]) => [field, match[1], match[2]]);
+  }
+
+  function readTable(q) {
+    const table = {};
+    for (const [field, row, column] of tableCells(q)) {
+      if (!field.value.trim()) continue;
+      if (!has(table, row)) table[row] = {};
+      table[row][column] = field.value;
+    }
+    return table;
+  }
+
+  function readChoice(q) {
+    for (const field of named(q, baseName(q))) {
+      if (field.tagName === "SELECT") return field.value || null;
+      if (field.checked) return field.value;
+    }
+    return null;
+  }
+
+  // The JSON value of a question as docs/answering.md lists it; undefined when the page has no inputs for it.
+  function readValue(q) {
+    const single = named(q, baseName(q))[0];
+    switch (q.type) {
+      case "yes_no_partial":
+      case "single_choice":
+        return single ? readChoice(q) : undefined;
+      case "multi_choice":
+        return single ? named(q, baseName(q)).filter((f) => f.checked).map((f) => f.value) : undefined;
+      case "text":
+      case "number":
+        return single ? single.value : undefined;
+      case "date":
+        return single ? single.value || null : undefined;
+      case "legislation":
+        return citationParts(q).size ? readCitations(q) : undefined;
+      case "table":
+        return tableCells(q).length ? readTable(q) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  function writeCitations(q, value) {
+    const citations = Array.isArray(value) ? value : [];
+    while (citationParts(q).size < citations.length + 1 && addCitationRow(q)) { /* one more empty row */ }
+    let index = 0;
+    for (const parts of citationParts(q).values()) {
+      const citation = citations[index] || {};
+      for (const part of CITATION_FIELDS) {
+        if (parts[part]) parts[part].value = citation[part] === null || citation[part] === undefined ? "" : String(citation[part]);
+      }
+      index += 1;
+    }
+  }
+
+  function writeValue(q, value) {
+    if (CHOICE_TYPES.has(q.type) || q.type === "multi_choice") {
+      const chosen = Array.isArray(value) ? value.map(String) : [value === null || value === undefined ? null : String(value)];
+      for (const field of named(q, baseName(q))) {
+        if (field.tagName === "SELECT") field.value = chosen[0] || "";
+        else field.checked = chosen.includes(field.value);
+      }
+    } else if (q.type === "legislation") {
+      writeCitations(q, value);
+    } else if (q.type === "table") {
+      const table = value && typeof value === "object" ? value : {};
+      for (const [field, row, column] of tableCells(q)) {
+        const cells = has(table, row) && table[row] && typeof table[row] === "object" ? table[row] : {};
+        field.value = has(cells, column) && cells[column] !== null ? String(cells[column]) : "";
+      }
+    } else {
+      const field = named(q, baseName(q))[0];
+      if (field) field.value = value === null || value === undefined ? "" : String(value);
+    }
+  }
+
+  // What the page shows for a value: the labels of the chosen options, else the typed text.
+  function displayValue(q) {
+    const value = readValue(q);
+    if (CHOICE_TYPES.has(q.type) || q.type === "multi_choice") {
+      return named(q, baseName(q)).filter((f) => f.checked || (f.tagName === "SELECT" && f.value))
+        .map((f) => (f.tagName === "SELECT" ? f.selectedOptions[0].textContent : (f.closest("label") || f).textContent).trim())
+        .join("; ");
+    }
+    if (q.type === "legislation") {
+      return value.map((c) => [[c.title, c.article, c.year].filter(Boolean).join(", "), c.link, c.excerpt]
+        .filter(Boolean).join(" — ")).join("\n");
+    }
+    if (q.type === "table") {
+      return Object.entries(value).map(([row, cells]) => `${row}: ${Object.entries(cells)
+        .map(([column, cell]) => `${column} ${cell}`).join("; ")}`).join("\n");
+    }
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  // A value as the server would store it, to test conditions and to compare two values.
+  function parseNumber(text) {
+    const cleaned = text.trim().replace(/[\u00a0 ]/g, "");
+    if (/^-?\d+$/.test(cleaned)) return parseInt(cleaned, 10);
+    if (/^-?\d+[.,]\d+$/.test(cleaned)) return parseFloat(cleaned.replace(",", "."));
+    return null;
+  }
+
+  function normalized(type, value) {
+    if (value === undefined || value === null) return null;
+    if (typeof value === "string" && !value.trim()) return null;
+    if (type === "text" && typeof value === "string") return value.replace(/\r\n?/g, "\n");
+    if (type === "number" && typeof value === "string") {
+      const number = parseNumber(value);
+      return number === null ? value : number;
+    }
+    if (type === "date" && typeof value === "string") return value.trim();
+    if (type === "multi_choice" && Array.isArray(value)) return [...value].sort();
+    if (type === "legislation" && Array.isArray(value)) {
+      return value.filter((c) => c && !isBlankCitation(c)).map((c) => {
+        const clean = {};
+        for (const part of CITATION_FIELDS) clean[part] = String(c[part] || "").trim() || null;
+        return clean;
+      });
+    }
+    if (type === "table" && value && typeof value === "object") {
+      const table = {};
+      for (const [row, cells] of Object.entries(value)) {
+        for (const [column, cell] of Object.entries(cells || {})) {
+          if (cell === null || String(cell).trim() === "") continue;
+          const text = String(cell).trim();
+          const number = typeof cell === "number" ? cell : parseNumber(text);
+          if (!has(table, row)) table[row] = {};
+          table[row][column] = number === null ? (/^(n\/a|na|n\.a\.)$/i.test(text) ? "n/a" : text) : number;
+        }
+      }
+      return table;
+    }
+    return value;
+  }
+
+  function sameAnswer(q, a, b) {
+    return Conditions.equals(normalized(q.type, a), normalized(q.type, b));
+  }
+
+  const serialize = (value) => JSON.stringify(value === undefined ? null : value);
+
+  // The parts of an answer block ------------------------------------------------------------------
+
+  function part(q, attribute, create) {
+    let element = q.el.querySelector(`[${attribute}]`);
+    if (!element) {
+      element = create();
+      element.setAttribute(attribute, "");
+      q.el.append(element);
+    }
+    return element;
+  }
+
+  function setStatus(q, text) {
+    part(q, "data-status", () => make("p", { className: "save-status", role: "status" })).textContent = text;
+  }
+
+  function renderErrors(q, errors) {
+    const list = part(q, "data-errors", () => make("ul", { className: "field-errors" }));
+    list.replaceChildren(...errors.map((error) => make("li", { textContent: String(error) })));
+    for (const field of fields(q)) {
+      if (!belongsTo(q, field)) continue;
+      if (errors.length) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    }
+  }
+
+  function conflictBox(q) {
+    return part(q, "data-conflict", () => make("div", { className: "conflict" }));
+  }
+
+  function updateVersion(q, version) {
+    q.version = version;
+    q.el.dataset.version = String(version);
+    const name = `version-${q.code}`;
+    const input = named(q, name)[0] || Array.from(page.form.elements).find((e) => e.name === name);
+    if (input) input.value = String(version);
+  }
+
+  // Drafts kept in the browser until saved -----------------------------------------------------
+
+  function draftKey(q) {
+    return `reviewmech:draft:${page.reviewId}:${q.code}`;
+  }
+
+  function storeDraft(q) {
+    try {
+      localStorage.setItem(draftKey(q), JSON.stringify({ value: readValue(q), version: q.version, at: new Date().toISOString() }));
+    } catch (error) { /* storage full or refused: the value is still in the page */ }
+  }
+
+  function readDraft(q) {
+    try {
+      const draft = JSON.parse(localStorage.getItem(draftKey(q)) || "null");
+      return draft && typeof draft === "object" && has(draft, "value") ? draft : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function clearDraft(q) {
+    try {
+      localStorage.removeItem(draftKey(q));
+    } catch (error) { /* nothing to clear */ }
+  }
+
+  function offerDraft(q) {
+    const draft = readDraft(q);
+    if (!draft) return;
+    if (serialize(draft.value) === q.saved) {
+      clearDraft(q);
+      return;
+    }
+    const notice = make("div", { className: "draft-notice" });
+    notice.setAttribute("role", "status");
+    notice.append(
+      make("p", { textContent: message("msgDraft") }),
+      button(message("msgRestore"), () => {
+        notice.remove();
+        writeValue(q, draft.value);
+        if (Number.isInteger(draft.version) && draft.version < q.version) q.version = draft.version; // shows the conflict
+        q.force = true;
+        edited(q);
+      }),
+      " ",
+      button(message("msgDiscard"), () => {
+        notice.remove();
+        clearDraft(q);
+      }),
+    );
+    q.el.insertBefore(notice, q.el.querySelector("[data-status]"));
+  }
+
+  // Conditions --------------------------------------------------------------------------------------
+
+  function recomputeVisibility() {
+    const answers = new Map();
+    for (const q of page.order) if (q.known) answers.set(q.code, normalized(q.type, readValue(q)));
+    // A question whose conditions name a question this page cannot read keeps the server's decision.
+    const items = page.order.map((q) => [q.code, q.fixed ? (q.serverShown ? [] : [NEVER]) : q.conditions]);
+    const shown = Conditions.visibleCodes(items, answers, (code, value) => !Conditions.isAnswered(value));
+    for (const q of page.order) {
+      if (q.el.hidden === shown.has(q.code)) q.el.hidden = !shown.has(q.code);
+    }
+  }
+
+  // `shown` maps every code to whether it shows (a list of the shown codes is accepted too).
+  function applyShown(shown) {
+    if (!shown || typeof shown !== "object") return;
+    const entries = Array.isArray(shown) ? page.order.map((q) => [q.code, shown.includes(q.code)]) : Object.entries(shown);
+    for (const [code, isShown] of entries) {
+      const q = page.questions.get(code);
+      if (!q) continue;
+      q.serverShown = Boolean(isShown);
+      if (q.waitingForShown && q.serverShown) {
+        q.waitingForShown = false;
+        enqueue(q);
+      }
+    }
+    recomputeVisibility();
+  }
+
+  // Saving --------------------------------------------------------------------------------------
+
+  function isDirty(q) {
+    return q.editable && (q.force || serialize(readValue(q)) !== q.saved);
+  }
+
+  function edited(q) {
+    storeDraft(q);
+    recomputeVisibility();
+    if (q.conflict) return; // the person chooses in the conflict box first
+    if (page.signedOut) {
+      q.signedOut = true;
+      return;
+    }
+    schedule(q, SAVE_DELAY_MS);
+  }
+
+  function schedule(q, delay) {
+    clearTimeout(q.timer);
+    q.timer = setTimeout(() => {
+      q.timer = null;
+      enqueue(q);
+    }, delay);
+  }
+
+  function clearRetry(q) {
+    clearInterval(q.retryTimer);
+    q.retryTimer = null;
+  }
+
+  function enqueue(q) {
+    clearRetry(q);
+    clearTimeout(q.timer);
+    q.timer = null;
+    if (!page.queue.includes(q)) page.queue.push(q);
+    pump();
+  }
+
+  // One request at a time, in the order of the changes: a follow-up question is saved after the
+  // answer that shows it.
+  function pump() {
+    if (page.busy || !page.queue.length) return;
+    const q = page.queue.shift();
+    page.busy = save(q).catch(() => retryLater(q)).finally(() => {
+      page.busy = null;
+      pump();
+    });
+  }
+
+  async function save(q) {
+    if (q.conflict || q.signedOut) return;
+    if (!isDirty(q)) {
+      clearDraft(q); // changed back to what is saved
+      return;
+    }
+    const value = readValue(q);
+    const body = JSON.stringify({ value, version: q.version });
+    setStatus(q, message("msgSaving"));
+    q.inFlight = true;
+    let answer;
+    try {
+      answer = await post(q, body);
+    } finally {
+      q.inFlight = false;
+    }
+    const data = answer.data || {};
+    if (answer.status === 200 && Number.isInteger(data.version)) saved(q, data, serialize(value));
+    else if (answer.status === 409) conflicted(q, data, value);
+    else if (answer.status === 401) signedOut(q, data);
+    else if ([0, 200, 408, 429].includes(answer.status) || answer.status >= 500) retryLater(q);
+    else refused(q, data);
+  }
+
+  async function post(q, body) {
+    const url = page.form.dataset.autosaveUrl.replace("__CODE__", encodeURIComponent(q.code));
+    let answer = await request(url, body);
+    if (answer.status === 400 && answer.data && answer.data.error === "csrf") {
+      const refreshed = await refreshToken();
+      if (refreshed === "signed_out") return { status: 401, data: {} };
+      if (refreshed) answer = await request(url, body);
+    }
+    return answer;
+  }
+
+  function csrfToken() {
+    const input = Array.from(page.form.elements).find((e) => e.name === "csrf_token");
+    return input ? input.value : "";
+  }
+
+  function isSignInPage(response) {
+    try {
+      const signIn = new URL(page.form.dataset.signInUrl || "/sign-in", window.location.href);
+      return new URL(response.url).pathname === signIn.pathname;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  async function readJson(response) {
+    try {
+      return await response.json();
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // {status, data}; status 0 when the network failed.
+  async function request(url, body) {
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    try {
+      const response = await fetch(url, {
+        method: "POST", body, credentials: "same-origin", signal: controller.signal,
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      });
+      const data = await readJson(response);
+      if (data === null) {
+        if (response.redirected && isSignInPage(response)) return { status: 401, data: {} };
+        return { status: response.ok ? 502 : response.status, data: null }; // not the JSON the contract promises
+      }
+      return { status: response.status, data };
+    } catch (error) {
+      return { status: 0, data: null };
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  // A new CSRF token in the form: true, false, or "signed_out".
+  async function refreshToken() {
+    try {
+      const response = await fetch(page.form.dataset.tokenUrl || "/csrf-token", {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      if (response.status === 401 || (response.redirected && isSignInPage(response))) return "signed_out";
+      const data = await readJson(response);
+      if (!response.ok || !data || typeof data.csrf_token !== "string") return false;
+      const input = Array.from(page.form.elements).find((e) => e.name === "csrf_token");
+      if (input) input.value = data.csrf_token;
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function saved(q, data, sentJson) {
+    updateVersion(q, data.version);
+    q.saved = sentJson;
+    q.force = false;
+    q.retryDelay = 0;
+    renderErrors(q, Array.isArray(data.errors) ? data.errors : []);
+    setStatus(q, message("msgSaved", { time: hoursMinutes(data.saved_at) }));
+    if (serialize(readValue(q)) === sentJson) clearDraft(q);
+    else if (!q.timer) schedule(q, SAVE_DELAY_MS); // typed on while this was saving
+    applyShown(data.shown);
+  }
+
+  function retryLater(q) {
+    storeDraft(q);
+    clearRetry(q);
+    q.retryDelay = Math.min(q.retryDelay ? q.retryDelay * 2 : 2, MAX_RETRY_S);
+    let remaining = q.retryDelay;
+    setStatus(q, message("msgRetrying", { seconds: remaining }));
+    q.retryTimer = setInterval(() => {
+      remaining -= 1;
+      if (remaining > 0) setStatus(q, message("msgRetrying", { seconds: remaining }));
+      else enqueue(q);
+    }, 1000);
+  }
+
+  function refused(q, data) {
+    setStatus(q, message("msgNotSaved"));
+    renderErrors(q, [data.message || message("msgNotSaved")]);
+    if (!q.serverShown) q.waitingForShown = true; // saved once the answer that shows it is saved
+  }
+
+  // Signed out: keep everything, say so once, retry when the person asks.
+  function signedOut(q, data) {
+    q.signedOut = true;
+    page.signedOut = true;
+    storeDraft(q);
+    setStatus(q, message("msgNotSaved"));
+    showSignedOutNotice(page.form.dataset.msgSignedOut || data.message || DEFAULTS.msgSignedOut);
+  }
+
+  function showSignedOutNotice(text) {
+    if (page.signedOutNotice) return;
+    const link = make("a", { href: page.form.dataset.signInUrl || "/sign-in", target: "_blank", rel: "noopener",
+      textContent: message("msgSignIn") });
+    const notice = make("div", { className: "signed-out-notice flash flash-error" }, [
+      make("p", { textContent: text }), link, " ", button(message("msgRetry"), retrySignedOut),
+    ]);
+    notice.setAttribute("role", "alert");
+    page.form.insertBefore(notice, page.form.firstChild);
+    page.signedOutNotice = notice;
+  }
+
+  function retrySignedOut() {
+    if (!page.signedOutNotice) return;
+    page.signedOutNotice.remove();
+    page.signedOutNotice = null;
+    page.signedOut = false;
+    for (const q of page.order) {
+      if (!q.signedOut) continue;
+      q.signedOut = false;
+      enqueue(q);
+    }
+  }
+
+  // Conflicts -------------------------------------------------------------------------------------
+
+  function conflicted(q, data, sentValue) {
+    const current = data.current || {};
+    if (Number.isInteger(current.version) && sameAnswer(q, sentValue, current.value)) {
+      adopt(q, current, serialize(sentValue)); // the same value is saved already (e.g. an answer lost on the way)
+      return;
+    }
+    q.conflict = { current, message: data.message };
+    storeDraft(q);
+    setStatus(q, message("msgNotSaved"));
+    renderConflict(q);
+  }
+
+  function adopt(q, current, savedJson) {
+    updateVersion(q, current.version);
+    q.saved = savedJson;
+    q.force = false;
+    q.conflict = null;
+    closeConflict(q);
+    setStatus(q, message("msgSaved", { time: hoursMinutes(current.at) }));
+    if (serialize(readValue(q)) === savedJson) clearDraft(q);
+    else schedule(q, SAVE_DELAY_MS);
+    recomputeVisibility();
+  }
+
+  function versionBlock(label, text) {
+    const value = make("div", { className: "conflict-value", textContent: text });
+    value.style.whiteSpace = "pre-wrap";
+    return make("div", { className: "conflict-version" }, [make("p", {}, [make("strong", { textContent: label })]), value]);
+  }
+
+  function renderConflict(q) {
+    const { current } = q.conflict;
+    const box = conflictBox(q);
+    const theirsLabel = message("msgTheirs", { name: current.by || "—", time: dateTime(current.at) });
+    const intro = make("p", { textContent: page.form.dataset.msgConflict || q.conflict.message || DEFAULTS.msgConflict });
+    intro.setAttribute("role", "alert");
+    const actions = make("div", { className: "conflict-actions actions" }, [
+      button(message("msgKeepMine"), () => keepMine(q)),
+      button(message("msgKeepTheirs"), () => keepTheirs(q)),
+    ]);
+    if (q.type === "text") actions.append(button(message("msgMerge"), () => showMerge(q, actions)));
+    box.replaceChildren(
+      intro,
+      make("div", { className: "grid conflict-versions" }, [
+        versionBlock(message("msgYours"), displayValue(q)),
+        versionBlock(theirsLabel, current.display === null || current.display === undefined ? "" : String(current.display)),
+      ]),
+      actions,
+    );
+    box.hidden = false;
+  }
+
+  function closeConflict(q) {
+    const box = conflictBox(q);
+    box.replaceChildren();
+    box.hidden = true;
+    q.el.classList.remove("has-conflict");
+  }
+
+  function resolveWith(q, version) {
+    updateVersion(q, version);
+    q.conflict = null;
+    q.force = true; // send even if it equals what this page saved last
+    closeConflict(q);
+    storeDraft(q);
+    enqueue(q);
+  }
+
+  function keepMine(q) {
+    resolveWith(q, q.conflict.current.version);
+  }
+
+  function keepTheirs(q) {
+    const { current } = q.conflict;
+    if (SIMPLE_TYPES.has(q.type)) {
+      writeValue(q, current.value);
+      adopt(q, current, serialize(readValue(q)));
+      clearDraft(q);
+    } else {
+      reloadAnswer(q);
+    }
+  }
+
+  function showMerge(q, actions) {
+    const { current } = q.conflict;
+    const theirs = typeof current.value === "string" ? current.value : String(current.display || "");
+    const mine = readValue(q) || "";
+    const area = make("textarea", { rows: 8, value: [theirs, mine].filter(Boolean).join("\n\n") });
+    area.id = `merge-${q.code}`;
+    const label = make("label", { htmlFor: area.id, textContent: message("msgMerge") });
+    const saveMerged = button(message("msgSaveMerged"), () => {
+      writeValue(q, area.value);
+      resolveWith(q, current.version);
+      recomputeVisibility();
+    });
+    actions.replaceWith(make("div", { className: "conflict-merge" }, [label, area, saveMerged]));
+    area.focus();
+  }
+
+  // Keep theirs for a type this script does not set itself: fetch the section again and take this answer.
+  async function reloadAnswer(q) {
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      const html = await response.text();
+      const fresh = new DOMParser().parseFromString(html, "text/html")
+        .querySelector(`.answer[data-question="${CSS.escape(q.code)}"]`);
+      if (!response.ok || !fresh) throw new Error("the answer is not in the page");
+      const element = document.importNode(fresh, true);
+      clearTimeout(q.timer);
+      q.timer = null;
+      clearRetry(q);
+      q.el.replaceWith(element);
+      clearDraft(q);
+      Object.assign(q, questionFrom(element), { conflict: null, force: false });
+      prepareAnswer(q);
+      recomputeVisibility();
+    } catch (error) {
+      setStatus(q, message("msgNotSaved"));
+    }
+  }
+
+  // Citations -------------------------------------------------------------------------------------
+
+  function citationRow(q, index) {
+    const first = Object.values(citationParts(q).get(index) || {})[0];
+    if (!first) return null;
+    const marked = first.closest("[data-citation], .citation");
+    if (marked && q.el.contains(marked)) return marked;
+    let node = first;
+    while (node.parentElement && node.parentElement !== q.el
+           && !Array.from(node.parentElement.querySelectorAll("[name]")).some((f) => belongsTo(q, f) && !node.contains(f))
+           && !node.parentElement.querySelector("[data-add-citation]")) {
+      node = node.parentElement;
+    }
+    return node;
+  }
+
+  function renumber(row, q, from, to) {
+    const pattern = new RegExp(`${q.code.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-${from}(?=-|$)`, "g");
+    for (const element of [row, ...row.querySelectorAll("*")]) {
+      for (const attribute of ["name", "id", "for", "aria-describedby", "aria-labelledby", "aria-controls"]) {
+        const value = element.getAttribute(attribute);
+        if (value) element.setAttribute(attribute, value.replace(pattern, `${q.code}-${to}`));
+      }
+    }
+    if (row.hasAttribute("data-citation")) row.setAttribute("data-citation", String(to));
+    const legend = row.querySelector("legend");
+    if (legend) legend.textContent = legend.textContent.replace(/\d+(?!.*\d)/, String(to + 1));
+  }
+
+  // Clone the last citation row with the next index and empty values; return the new row.
+  function addCitationRow(q) {
+    const indices = [...citationParts(q).keys()];
+    if (!indices.length) return null;
+    const last = indices[indices.length - 1];
+    const row = citationRow(q, last);
+    if (!row) return null;
+    const clone = row.cloneNode(true);
+    renumber(clone, q, last, last + 1);
+    for (const field of clone.querySelectorAll("input, textarea")) {
+      field.defaultValue = "";
+      field.value = "";
+      field.removeAttribute("aria-invalid");
+    }
+    row.after(clone);
+    return clone;
+  }
+
+  // Setting up ------------------------------------------------------------------------------------
+
+  function questionFrom(element) {
+    const version = parseInt(element.dataset.version, 10);
+    return { el: element, code: element.dataset.question, type: element.dataset.type || "",
+      editable: element.dataset.editable === "true", version: Number.isInteger(version) ? version : 0 };
+  }
+
+  function prepareAnswer(q) {
+    q.saved = serialize(readValue(q));
+    q.serverShown = !q.el.hidden;
+    for (const add of q.el.querySelectorAll("[data-add-citation]")) add.hidden = !q.editable;
+  }
+
+  function makeQuestion(element) {
+    const q = Object.assign(questionFrom(element), {
+      conditions: [], known: false, fixed: false, timer: null, retryTimer: null, retryDelay: 0, inFlight: false,
+      conflict: null, signedOut: false, waitingForShown: false, force: false, saved: "null", serverShown: true,
+    });
+    prepareAnswer(q);
+    q.known = q.type !== "attachments" && readValue(q) !== undefined;
+    q.conditions = has(page.conditions, q.code) && Array.isArray(page.conditions[q.code]) ? page.conditions[q.code] : [];
+    return q;
+  }
+
+  function readConditions() {
+    const script = document.getElementById("answer-conditions");
+    try {
+      const conditions = JSON.parse(script ? script.textContent : "{}");
+      return conditions && typeof conditions === "object" ? conditions : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function questionOf(element) {
+    const block = element.closest(".answer[data-question]");
+    return block ? page.questions.get(block.dataset.question) : undefined;
+  }
+
+  function onInput(event) {
+    const field = event.target;
+    const q = questionOf(field);
+    if (q && q.editable && q.el.contains(field) && belongsTo(q, field)) edited(q);
+  }
+
+  function onClick(event) {
+    const add = event.target.closest("[data-add-citation]");
+    const q = add && questionOf(add);
+    if (!q || !q.editable) return;
+    event.preventDefault();
+    const row = addCitationRow(q);
+    const first = row && row.querySelector("input, textarea");
+    if (first) first.focus();
+  }
+
+  // Posting the whole form: wait for a save on its way so the versions sent are the current ones.
+  function onSubmit(event) {
+    for (const q of page.order) {
+      clearTimeout(q.timer);
+      q.timer = null;
+      clearRetry(q);
+    }
+    page.queue = [];
+    page.submitting = true;
+    if (!page.busy) return;
+    event.preventDefault();
+    const submitter = event.submitter;
+    page.busy.finally(() => page.form.requestSubmit(submitter || undefined));
+  }
+
+  function unsavedChanges() {
+    return page.order.some((q) => q.inFlight || q.timer || q.retryTimer || q.conflict || isDirty(q));
+  }
+
+  function onBeforeUnload(event) {
+    if (page.submitting || !unsavedChanges()) return undefined;
+    event.preventDefault();
+    event.returnValue = "";
+    return "";
+  }
+
+  // Leaving the tab or getting the network back: save now what waits.
+  function flushWaiting() {
+    for (const q of page.order) if (q.timer || q.retryTimer) enqueue(q);
+  }
+
+  function init() {
+    const form = document.getElementById("answers-form");
+    if (!form || !Conditions || page.form) return;
+    page.form = form;
+    page.reviewId = (/\/reviews\/([^/]+)\//.exec(form.dataset.autosaveUrl || "") || [])[1] || "unknown";
+    page.conditions = readConditions();
+    for (const element of form.querySelectorAll(".answer[data-question]")) {
+      const q = makeQuestion(element);
+      page.questions.set(q.code, q);
+      page.order.push(q);
+    }
+    const known = new Set(page.order.filter((q) => q.known).map((q) => q.code));
+    for (const q of page.order) {
+      const referenced = new Set();
+      q.conditions.forEach((c) => Conditions.referencedQuestions(c, referenced));
+      q.fixed = [...referenced].some((code) => !known.has(code));
+    }
+    form.addEventListener("input", onInput);
+    form.addEventListener("change", onInput);
+    form.addEventListener("click", onClick);
+    form.addEventListener("submit", onSubmit);
+    window.addEventListener("beforeunload", onBeforeUnload);
+    window.addEventListener("online", flushWaiting);
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushWaiting(); });
+    for (const q of page.order) if (q.editable) offerDraft(q);
+    recomputeVisibility();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

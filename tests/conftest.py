@@ -185,3 +185,21 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def count_queries(client, url: str) -> int:
+    """The number of SQL statements a GET of `url` runs (the page must answer 200)."""
+    from sqlalchemy import event
+
+    count = 0
+
+    def on_execute(*args):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    return count

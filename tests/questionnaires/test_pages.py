@@ -1,11 +1,12 @@
 """Browsing questionnaires in one's language; versions and changes for the secretariat."""
 
 import pytest
-from sqlalchemy import event
 
 from reviewmech.extensions import db
 from reviewmech.questionnaires.schema import QuestionnaireSpec
 from reviewmech.questionnaires.services import store
+from tests.conftest import count_queries
+from tests.factories import make_user
 from tests.questionnaires.helpers import questionnaire, texts
 
 BROWSE = "/questionnaires/mini/1"
@@ -34,16 +35,12 @@ def test_anyone_signed_in_browses_sections_questions_help_and_paragraphs(person_
 
 @pytest.mark.parametrize("language, prompt", [("es", "Is it done? (es)"), ("fr", "Is it done? (fr)")])
 def test_the_questionnaire_shows_in_the_readers_language(sign_in, loaded, language, prompt):
-    from tests.factories import make_user
-
     client = sign_in(make_user(locale=language))
     page = client.get(BROWSE).get_data(as_text=True)
     assert prompt in page
 
 
 def test_a_missing_translation_falls_back_to_english_and_says_so(sign_in):
-    from tests.factories import make_user
-
     data = questionnaire()
     data["sections"][0]["questions"][0]["prompt"] = {"en": "Only in English"}
     _load(data)
@@ -89,23 +86,9 @@ def test_comparing_an_unknown_version_is_not_found(secretariat_client, loaded):
     assert secretariat_client.get("/questionnaires/mini/compare?from=1&to=x").status_code == 404
 
 
-def _queries(app, client, url) -> int:
-    count = 0
-
-    def on_execute(*args):
-        nonlocal count
-        count += 1
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    return count
 
 
-def test_the_browse_page_needs_as_many_queries_for_many_questions_as_for_few(app, person_client):
+def test_the_browse_page_needs_as_many_queries_for_many_questions_as_for_few(person_client):
     small = questionnaire()
     large = questionnaire(slug="large")
     large["sections"][0]["questions"] += [
@@ -113,6 +96,6 @@ def test_the_browse_page_needs_as_many_queries_for_many_questions_as_for_few(app
          "show_if": {"question": "1.1", "equals": "no"}} for n in range(4, 64)]
     _load(small)
     _load(large)
-    few = _queries(app, person_client, "/questionnaires/mini/1")
-    many = _queries(app, person_client, "/questionnaires/large/1")
+    few = count_queries(person_client, "/questionnaires/mini/1")
+    many = count_queries(person_client, "/questionnaires/large/1")
     assert many == few

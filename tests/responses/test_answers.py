@@ -5,12 +5,13 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from reviewmech.extensions import db
 from reviewmech.notifications.models import OutboxMessage
 from reviewmech.responses.models import Answer, AnswerRevision, Attachment, Submission
 from reviewmech.reviews.models import Phase, Review
+from tests.conftest import count_queries
 from tests.factories import make_user
 from tests.responses.helpers import answering_review
 
@@ -327,19 +328,6 @@ def test_a_bad_upload_leaves_nothing_behind(app, sign_in, people, data, name, me
 
 # Speed -----------------------------------------------------------------------------------------
 
-def _queries(client, url) -> int:
-    count = 0
-
-    def on_execute(*args):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
-    return count
 
 
 def test_a_section_page_needs_as_many_queries_for_60_questions_as_for_10(sign_in):
@@ -350,7 +338,7 @@ def test_a_section_page_needs_as_many_queries_for_60_questions_as_for_10(sign_in
         client = sign_in(people.focal_point)
         _save(client, people.review, "2.4", "Some text")
         _save(client, people.review, "2.5", "More text")
-        counts.append(_queries(client, f"/reviews/{people.review.id}/answers/OP2"))
+        counts.append(count_queries(client, f"/reviews/{people.review.id}/answers/OP2"))
     assert counts[0] == counts[1], counts
 
 

@@ -3,11 +3,12 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from reviewmech.extensions import db
 from reviewmech.reviews.models import Phase, Review, Role
 from reviewmech.reviews.policy import can_edit_answers, can_see_answers, can_see_draft_answers, membership
+from tests.conftest import count_queries
 from tests.factories import get_state, make_questionnaire, make_review, make_user, participant
 
 PEOPLE = ["outsider", "secretariat", "under_review:focal_point", "under_review:expert", "under_review:contributor",
@@ -103,19 +104,6 @@ def test_the_secretariat_overview_lists_reviews_with_overdue_highlighted(secreta
     assert "No review matches." in by_group
 
 
-def _queries(client, url) -> int:
-    count = 0
-
-    def on_execute(*args):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
-    return count
 
 
 def test_the_secretariat_overview_needs_as_many_queries_for_200_reviews_as_for_2(secretariat_client):
@@ -127,13 +115,13 @@ def test_the_secretariat_overview_needs_as_many_queries_for_200_reviews_as_for_2
     for state in parties[:2]:
         open_review(state=state, questionnaire=questionnaire, cycle=2030, by=None)
     db.session.commit()
-    few = _queries(secretariat_client, "/reviews")
+    few = count_queries(secretariat_client, "/reviews")
     for cycle in (2031, 2032):
         for state in parties[:99]:
             open_review(state=state, questionnaire=questionnaire, cycle=cycle, by=None)
     db.session.commit()
     assert db.session.scalar(select(db.func.count()).select_from(Review)) == 200
-    many = _queries(secretariat_client, "/reviews")
+    many = count_queries(secretariat_client, "/reviews")
     assert many == few, (few, many)
 
 

@@ -59,3 +59,10 @@ def page(browser, live_app):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _once_per_run(request):
+    """Browser tests drive their own SQLite server: run them once, not again for each test database."""
+    if getattr(request.node, "callspec", None) and request.node.callspec.params.get("database_url") == "postgresql":
+        pytest.skip("browser tests run once, against their own live server")

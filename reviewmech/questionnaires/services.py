@@ -22,6 +22,7 @@ from reviewmech.questionnaires.schema import (
     questionnaire_files,
     read_questionnaire,
 )
+from reviewmech.questionnaires.types import TYPES
 
 
 def content_hash(spec: QuestionnaireSpec) -> str:
@@ -110,25 +111,59 @@ def store(spec: QuestionnaireSpec) -> tuple[Questionnaire, bool]:
     return questionnaire, True
 
 
-def visible_questions(questionnaire_id: int, answers: dict) -> tuple[list[Question], set[str]]:
-    """A version's questions in order and the codes shown for these answers (two queries)."""
-    sections = {s.id: s for s in db.session.scalars(
-        select(Section).where(Section.questionnaire_id == questionnaire_id))}
-    questions = db.session.scalars(
-        select(Question).where(Question.questionnaire_id == questionnaire_id).order_by(Question.position)
-    ).all()
+@dataclass(frozen=True)
+class Shape:
+    """What deciding visibility and progress needs of a questionnaire version, without its texts."""
 
-    def section_conditions(section_id):
-        chain = []
+    codes: tuple[str, ...]
+    items: tuple[tuple[str, tuple], ...]  # (code, conditions of its sections and its own)
+    types: dict[str, str]
+    required: frozenset[str]
+    top_sections: dict[str, str]  # question code → code of its top-level section
+
+    def shown(self, answers: dict) -> set[str]:
+        """The codes shown for these answers (code → value); hidden answers count as none."""
+        return visible_codes([(code, list(conditions)) for code, conditions in self.items], answers,
+                             lambda code, value: TYPES[self.types[code]].is_empty(value))
+
+    def is_answered(self, code: str, answers: dict) -> bool:
+        """Whether a question holds a non-empty answer."""
+        return not TYPES[self.types[code]].is_empty(answers.get(code))
+
+
+_SHAPES: dict[tuple[int, str], Shape] = {}
+_SHAPES_KEPT = 32
+
+
+def shape_of(questionnaire: Questionnaire) -> Shape:
+    """A version's shape, read once per process: a stored version never changes (two light queries)."""
+    key = (questionnaire.id, questionnaire.content_hash)
+    if key in _SHAPES:
+        return _SHAPES[key]
+    sections = {row.id: row for row in db.session.execute(
+        select(Section.id, Section.code, Section.parent_id, Section.show_if)
+        .where(Section.questionnaire_id == questionnaire.id))}
+    rows = db.session.execute(
+        select(Question.code, Question.section_id, Question.show_if, Question.type, Question.is_required)
+        .where(Question.questionnaire_id == questionnaire.id).order_by(Question.position)).all()
+
+    def chain(section_id):
+        found = []
         while section_id is not None:
-            chain.insert(0, sections[section_id].show_if)
-            section_id = sections[section_id].parent_id
-        return chain
+            found.insert(0, sections[section_id].show_if)
+            top, section_id = sections[section_id].code, sections[section_id].parent_id
+        return found, top
 
-    by_code = {q.code: q for q in questions}
-    items = [(q.code, [*section_conditions(q.section_id), q.show_if]) for q in questions]
-    shown = visible_codes(items, answers, lambda code, value: by_code[code].question_type.is_empty(value))
-    return list(questions), shown
+    items, tops = [], {}
+    for row in rows:
+        conditions, tops[row.code] = chain(row.section_id)
+        items.append((row.code, tuple(c for c in [*conditions, row.show_if] if c)))
+    shape = Shape(codes=tuple(r.code for r in rows), items=tuple(items), types={r.code: r.type for r in rows},
+                  required=frozenset(r.code for r in rows if r.is_required), top_sections=tops)
+    if len(_SHAPES) >= _SHAPES_KEPT:
+        _SHAPES.pop(next(iter(_SHAPES)))
+    _SHAPES[key] = shape
+    return shape
 
 
 def load(paths: list[Path]) -> list[tuple[Questionnaire, bool]]:

@@ -17,7 +17,7 @@ from reviewmech.core.errors import DomainError
 from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
-from reviewmech.questionnaires.services import visible_questions
+from reviewmech.questionnaires.services import shape_of
 from reviewmech.responses.models import Answer, AnswerRevision, Submission
 from reviewmech.reviews.models import Phase, PhaseChange, Review, Role, add_months
 from reviewmech.reviews.policy import Membership, can_edit_answers
@@ -100,8 +100,8 @@ def save_answer(review: Review, question: Question, raw_value: Any, base_version
     _refuse_unless_editable(review, question, standing, sections)
     answers = answers_of(review)
     values = {code: answer.value for code, answer in answers.items()}
-    questions, shown = visible_questions(review.questionnaire_id, values)
-    if question.code not in shown:
+    shape = shape_of(review.questionnaire)
+    if question.code not in shape.shown(values):
         raise DomainError(_("This question is not shown for the answers given so far, so it cannot be answered."))
     normalized = question.question_type.normalize(raw_value, question.parsed_options)
     is_contribution = not (standing.roles_for(review.state_id) & {Role.FOCAL_POINT, Role.EXPERT})
@@ -138,7 +138,7 @@ def save_answer(review: Review, question: Question, raw_value: Any, base_version
     _record_revision(answer, previous_revision, normalized.value, user, source, reason, now)
     values[question.code] = normalized.value
     shown_after = refresh_progress(review, values)
-    return Saved(answer=answer, errors=normalized.errors, shown={q.code: q.code in shown_after for q in questions})
+    return Saved(answer=answer, errors=normalized.errors, shown={code: code in shown_after for code in shape.codes})
 
 
 def _record_revision(answer, previous, value, user, source, reason, now) -> None:
@@ -188,14 +188,21 @@ class Problem:
 def submission_problems(review: Review) -> list[Problem]:
     """Every shown question still required and empty, or holding an invalid value."""
     answers = answers_of(review)
-    sections = {s.id: s for s in db.session.scalars(
+    values = {c: a.value for c, a in answers.items()}
+    shape = shape_of(review.questionnaire)
+    shown = shape.shown(values)
+    candidates = {code for code in shown if (code in shape.required and not shape.is_answered(code, values))
+                  or (code in answers and (answers[code].errors or answers[code].is_contribution))}
+    if not candidates:
+        return []
+    sections = {s.code: s for s in db.session.scalars(
         select(Section).where(Section.questionnaire_id == review.questionnaire_id))}
-    questions, shown = visible_questions(review.questionnaire_id, {c: a.value for c, a in answers.items()})
+    questions = db.session.scalars(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
+                                                          Question.code.in_(candidates))
+                                   .order_by(Question.position)).all()
     problems = []
     for question in questions:
-        if question.code not in shown:
-            continue
-        top = section_chain(sections[question.section_id], sections)[0]
+        top = sections[shape.top_sections[question.code]]
         answer = answers.get(question.code)
         empty = answer is None or question.question_type.is_empty(answer.value)
         if question.is_required and empty:

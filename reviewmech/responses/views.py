@@ -26,7 +26,7 @@ from reviewmech.accounts.forms import ConfirmForm
 from reviewmech.core.errors import DomainError
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
-from reviewmech.questionnaires.services import visible_questions
+from reviewmech.questionnaires.services import shape_of
 from reviewmech.questionnaires.types import TYPES
 from reviewmech.responses import fields, files, services
 from reviewmech.responses.forms import ReasonForm, UploadForm
@@ -116,8 +116,10 @@ def _section_context(review, standing, root, *, formdata=None, posted_rows=None)
     subtree_ids = {s.id for s in subtree}
     answers = services.answers_of(review)
     values = {code: answer.value for code, answer in answers.items()}
-    all_questions, shown = visible_questions(review.questionnaire_id, values)
-    questions = [q for q in all_questions if q.section_id in subtree_ids]
+    shown = shape_of(review.questionnaire).shown(values)
+    questions = db.session.scalars(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
+                                                          Question.section_id.in_(subtree_ids))
+                                   .order_by(Question.position)).all()
     editable = {q.code for q in questions if services.may_edit_question(review, q, standing, sections)}
     form = fields.build_form([q for q in questions if q.code in editable], values, _locale(), formdata=formdata,
                              posted_rows=posted_rows)

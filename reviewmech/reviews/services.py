@@ -19,7 +19,7 @@ from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 from reviewmech.notifications.services import queue_email
 from reviewmech.questionnaires.models import Questionnaire, Section
-from reviewmech.questionnaires.services import visible_questions
+from reviewmech.questionnaires.services import shape_of
 from reviewmech.reviews import lots
 from reviewmech.reviews.models import (
     LotDraw,
@@ -81,30 +81,26 @@ def open_review(*, state: State, questionnaire: Questionnaire, cycle: int, by: U
 
 def section_progress(review: Review, answers: dict) -> list[tuple[Section, int, int]]:
     """Per top-level section: required questions answered and required questions shown."""
-    questions, shown = visible_questions(review.questionnaire.id, answers)
-    sections = {s.id: s for s in db.session.scalars(
-        select(Section).where(Section.questionnaire_id == review.questionnaire.id).order_by(Section.position))}
-
-    def top(section_id):
-        while sections[section_id].parent_id is not None:
-            section_id = sections[section_id].parent_id
-        return section_id
-
-    totals: dict[int, list[int]] = {s.id: [0, 0] for s in sections.values() if s.parent_id is None}
-    for question in questions:
-        if question.is_required and question.code in shown:
-            counts = totals[top(question.section_id)]
+    shape = shape_of(review.questionnaire)
+    shown = shape.shown(answers)
+    tops = db.session.scalars(select(Section).where(Section.questionnaire_id == review.questionnaire.id,
+                                                    Section.parent_id.is_(None)).order_by(Section.position)).all()
+    totals = {section.code: [0, 0] for section in tops}
+    for code in shape.codes:
+        if code in shape.required and code in shown:
+            counts = totals[shape.top_sections[code]]
             counts[1] += 1
-            counts[0] += 0 if question.question_type.is_empty(answers.get(question.code)) else 1
-    return [(sections[section_id], answered, total) for section_id, (answered, total) in totals.items()]
+            counts[0] += 1 if shape.is_answered(code, answers) else 0
+    return [(section, *totals[section.code]) for section in tops]
 
 
 def refresh_progress(review: Review, answers: dict) -> set[str]:
     """Recount required questions shown and answered, from the answers (code → value); return the shown codes."""
-    questions, shown = visible_questions(review.questionnaire.id, answers)
-    required = [q for q in questions if q.is_required and q.code in shown]
+    shape = shape_of(review.questionnaire)
+    shown = shape.shown(answers)
+    required = [code for code in shape.codes if code in shape.required and code in shown]
     review.required_total = len(required)
-    review.required_answered = sum(1 for q in required if not q.question_type.is_empty(answers.get(q.code)))
+    review.required_answered = sum(1 for code in required if shape.is_answered(code, answers))
     return shown
 
 

@@ -136,6 +136,8 @@ def draw_reviewers(*, cycle: int, instrument: str, by: User | None, seed: int | 
         .order_by(Review.id)
     ).all()
     waiting = [r for r in reviews if not r.reviewing_states]
+    if not reviews:
+        raise DomainError(_("No review is open for %(cycle)d: open the reviews first.", cycle=cycle))
     if not waiting:
         raise DomainError(_("Every review of %(cycle)d already has its reviewing States.", cycle=cycle))
     inputs = _year_inputs(cycle, instrument, [r.state.code for r in waiting], max_reviews)

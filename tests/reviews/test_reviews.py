@@ -116,6 +116,12 @@ def test_a_draw_that_cannot_be_met_names_the_state_and_stores_nothing(runner):
     assert _count(LotDraw) == 0 and _count(ReviewState, ReviewState.role == "reviewing") == 0
 
 
+def test_a_draw_for_a_year_without_reviews_is_refused(runner):
+    result = runner.invoke(args=["reviews", "draw-lots", "--cycle", "2031"])
+    assert result.exit_code == 1 and "No review is open for 2031: open the reviews first." in result.output
+    assert _count(LotDraw) == 0
+
+
 def test_a_draw_with_every_review_already_drawn_is_refused(runner):
     _open(runner, "MEX")
     runner.invoke(args=["reviews", "draw-lots", "--cycle", "2027"])

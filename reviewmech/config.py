@@ -88,6 +88,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "INVITATION_DAYS": 10,
         "PASSWORD_RESET_HOURS": 2,
+        "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "MAX_REDRAWS": _env_int("MAX_REDRAWS", 1),
         "MAX_REVIEWS_PER_YEAR": _env_int("MAX_REVIEWS_PER_YEAR", 3),
         "DEMO_PASSWORD": _env("DEMO_PASSWORD", "review-mechanism-demo"),

@@ -82,3 +82,23 @@ def test_an_unknown_page_answers_a_clear_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "This page does not exist" in response.get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(monkeypatch, tmp_path):
+    from flask import request
+
+    from reviewmech.core.permissions import public
+
+    monkeypatch.setenv("REVIEWMECH_PROXY_COUNT", "1")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3"})
+    seen = {}
+
+    @app.get("/_client-address")
+    @public
+    def client_address():
+        seen["address"] = request.remote_addr
+        return "ok"
+
+    app.test_client().get("/_client-address", environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                          headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen["address"] == "203.0.113.7"

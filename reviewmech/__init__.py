@@ -119,9 +119,11 @@ def _register_hooks(app: Flask) -> None:
 
     app.after_request(add_security_headers)
 
+    from reviewmech.core.audit import action_label
     from reviewmech.reviews.models import phase_label
 
     app.jinja_env.globals["phase_label"] = phase_label
+    app.jinja_env.globals["action_label"] = action_label
 
     @app.context_processor
     def inject_layout():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +38,33 @@ class AuditEvent(db.Model):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_change(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
+
+
+ACTION_LABELS = {
+    "account.invited": _l("invited a person"),
+    "account.activated": _l("completed their profile"),
+    "account.approved": _l("approved a profile"),
+    "account.deactivated": _l("deactivated an account"),
+    "account.reactivated": _l("reactivated an account"),
+    "account.role_changed": _l("changed a secretariat role"),
+    "review.opened": _l("opened the review"),
+    "review.reviewers_drawn": _l("drew the reviewing States"),
+    "review.reviewer_redrawn": _l("redrew a reviewing State"),
+    "review.participant_added": _l("added a participant"),
+    "review.participant_removed": _l("ended a participation"),
+    "review.focal_point_replaced": _l("replaced a focal point"),
+    "review.phase_changed": _l("moved the review to its next phase"),
+    "review.deadline_extended": _l("extended the deadline"),
+    "answers.submitted": _l("submitted the answers"),
+    "answers.reopened": _l("reopened the answers"),
+    "answer.contribution_accepted": _l("accepted a contribution"),
+}
+
+
+def action_label(action: str) -> str:
+    """An audited action in words, or its code when it has none."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
 
 
 def record(action: str, obj=None, *, actor=None, review_id=None, **details) -> AuditEvent:

@@ -146,3 +146,4 @@ def test_a_reviews_home_shows_timeline_states_participants_and_activity(secretar
     assert "Guatemala" in page and "France" in page
     assert "Focal point" in page
     assert "0 of" in page and "required questions answered" in page
+    assert "the system opened the review" in page and "review.opened" not in page

@@ -73,8 +73,9 @@ def open_review(*, state: State, questionnaire: Questionnaire, cycle: int, by: U
     review.states.append(ReviewState(state=state, role=StateRole.UNDER_REVIEW))
     review.phase_changes.append(PhaseChange(phase=Phase.PREPARATION, changed_by_id=getattr(by, "id", None)))
     db.session.add(review)
+    db.session.flush()
     refresh_progress(review, {})
-    audit.record("review.opened", review, actor=by, review_id=None, state=state.code, cycle=cycle,
+    audit.record("review.opened", review, actor=by, review_id=review.id, state=state.code, cycle=cycle,
                  questionnaire=f"{questionnaire.slug} v{questionnaire.version}")
     return review
 

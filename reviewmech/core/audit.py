@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "answers.submitted": _l("submitted the answers"),
     "answers.reopened": _l("reopened the answers"),
     "answer.contribution_accepted": _l("accepted a contribution"),
+    "answer.attachment_removed": _l("removed an attached file"),
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reviewmech.accounts.forms import ConfirmForm
+from reviewmech.core import audit
 from reviewmech.core.errors import DomainError
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
@@ -398,6 +399,40 @@ def upload(review_id, code):
         files.delete_stored(_attachment_folder(), stored.storage_key)
         raise
     flash(_("%(name)s is attached.", name=stored.filename), "success")
+    return redirect(back)
+
+
+@bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
+@review_member
+def delete_attachment(review_id, attachment_id):
+    """Remove an attached file while the answers are open; the removal is audited."""
+    review, standing = review_for(current_user, review_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.review_id != review.id:
+        abort(404)
+    question = db.session.get(Question, attachment.question_id)
+    sections = _sections(review)
+    root = services.section_chain(sections[question.section_id], sections)[0]
+    back = url_for("responses.section", review_id=review.id, section_code=root.code) + f"#q-{question.code}"
+    if not services.may_edit_question(review, question, standing, sections):
+        abort(403)
+    try:
+        if question.type == "attachments":
+            current = services.answers_of(review).get(question.code)
+            if current is not None and attachment.id in (current.value or []):
+                services.save_answer(review, question, [i for i in current.value if i != attachment.id],
+                                     current.version, user=current_user, standing=standing)
+        audit.record("answer.attachment_removed", attachment, actor=current_user, review_id=review.id,
+                     question=question.code, filename=attachment.filename, sha256=attachment.sha256)
+        storage_key, filename = attachment.storage_key, attachment.filename
+        db.session.delete(attachment)
+        db.session.commit()
+    except (DomainError, services.Conflict) as error:
+        db.session.rollback()
+        flash(getattr(error, "message", _("Someone saved this answer meanwhile; try again.")), "error")
+        return redirect(back)
+    files.delete_stored(_attachment_folder(), storage_key)
+    flash(_("%(name)s is no longer attached.", name=filename), "success")
     return redirect(back)
 
 

@@ -352,3 +352,20 @@ def test_a_signed_out_script_is_told_so_even_with_csrf_on(app, client, people):
         assert token.status_code == 401 and token.get_json()["error"] == "signed_out"
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_an_attachment_can_be_removed_while_answering_and_the_removal_is_audited(app, sign_in, people):
+    from reviewmech.core.audit import AuditEvent
+
+    client = sign_in(people.focal_point)
+    before = _stored_files(app)
+    _upload(client, people.review, PDF, "old law.pdf")
+    attachment = db.session.scalar(select(Attachment))
+    assert sign_in(people.observer).post(
+        f"/reviews/{people.review.id}/answers/files/{attachment.id}/delete").status_code == 403
+    response = client.post(f"/reviews/{people.review.id}/answers/files/{attachment.id}/delete")
+    assert "old law.pdf is no longer attached." in client.get(response.location).get_data(as_text=True)
+    assert _count(Attachment) == 0 and _answer(people.review, "2.3").value == []
+    assert _stored_files(app) == before
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "answer.attachment_removed"))
+    assert event.details["filename"] == "old law.pdf"

@@ -8,3 +8,7 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotAllowed(DomainError):
+    """The person may not do this (answered with 403 where a status is needed)."""

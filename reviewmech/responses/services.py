@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from reviewmech.accounts.models import User
 from reviewmech.core import audit
-from reviewmech.core.errors import DomainError
+from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
@@ -87,7 +87,7 @@ def _refuse_unless_editable(review, question, standing, sections):
         raise DomainError(_("The answers of this review are locked: it is in the phase “%(phase)s”.",
                             phase=str(review.phase.value).replace("_", " ")))
     if not may_edit_question(review, question, standing, sections):
-        raise DomainError(_("You cannot change this answer."))
+        raise NotAllowed(_("You cannot change this answer."))
 
 
 def save_answer(review: Review, question: Question, raw_value: Any, base_version: int, *, user: User,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from reviewmech.accounts.forms import ConfirmForm
 from reviewmech.core import audit
-from reviewmech.core.errors import DomainError
+from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
 from reviewmech.questionnaires.services import shape_of
@@ -86,13 +86,13 @@ def overview(review_id):
     review, standing = _visible_review(review_id)
     answers = services.answers_of(review)
     progress = section_progress(review, {c: a.value for c, a in answers.items()})
+    contributors = select(Participant.user_id).where(Participant.review_id == review.id,
+                                                     Participant.role == Role.CONTRIBUTOR)
     contributions = db.session.execute(
-        select(AnswerRevision, Question.code, Participant).join(Answer, Answer.id == AnswerRevision.answer_id)
+        select(AnswerRevision, Question.code).join(Answer, Answer.id == AnswerRevision.answer_id)
         .join(Question, Question.id == Answer.question_id)
-        .join(Participant, (Participant.user_id == AnswerRevision.author_id)
-              & (Participant.review_id == review.id) & (Participant.role == Role.CONTRIBUTOR))
-        .where(Answer.review_id == review.id).options(selectinload(AnswerRevision.author))
-        .order_by(AnswerRevision.id.desc()).limit(50)
+        .where(Answer.review_id == review.id, AnswerRevision.author_id.in_(contributors))
+        .options(selectinload(AnswerRevision.author)).order_by(AnswerRevision.id.desc()).limit(50)
     ).all()
     children: dict[int, list[Section]] = {}
     for section in _sections(review).values():
@@ -153,7 +153,7 @@ def _section_context(review, standing, root, *, formdata=None, posted_rows=None)
                   and (allowed is None or _within(s, allowed, sections))],
         "can_accept": bool(standing.roles_for(review.state_id) & {Role.FOCAL_POINT, Role.EXPERT})
         and review.phase in (Phase.SELF_ASSESSMENT, Phase.DIALOGUE),
-        "confirm_form": ConfirmForm(), "upload_form": UploadForm(),
+        "confirm_form": ConfirmForm(), "upload_form": UploadForm(), "can_see_history": can_see_draft_answers(standing),
     }
 
 
@@ -256,7 +256,7 @@ def autosave(review_id, code):
         ), 409
     except DomainError as error:
         db.session.rollback()
-        return _json_error(403 if "cannot change" in error.message else 422, "refused", error.message)
+        return _json_error(403 if isinstance(error, NotAllowed) else 422, "refused", error.message)
     db.session.commit()
     return jsonify(version=result.answer.version, errors=result.errors, saved_at=result.answer.updated_at.isoformat(),
                    shown=result.shown)
@@ -288,8 +288,9 @@ def _diff(before: str, after: str) -> list[tuple[str, str]]:
 def history(review_id, code):
     """Who changed an answer, what and when, with a readable difference between versions."""
     review, standing = _visible_review(review_id)
-    if not can_see_draft_answers(standing) and review.phase == Phase.SELF_ASSESSMENT:
-        abort(403)
+    if not can_see_draft_answers(standing):  # the history holds drafts: the State's own
+        abort(403, description=_("The history of an answer holds its drafts; only the State under review and "
+                                 "the secretariat see it."))
     question, answer = _answer_or_404(review, code)
     revisions = [] if answer is None else db.session.scalars(
         select(AnswerRevision).where(AnswerRevision.answer_id == answer.id)

@@ -253,6 +253,8 @@ def test_submission_locks_keeps_a_snapshot_starts_the_clock_and_tells_the_review
     assert db.session.scalar(select(Submission)).answers == {"1.1": "partial"}
     assert _count(OutboxMessage, OutboxMessage.to_address == people.reviewer.email,
                   OutboxMessage.kind == "phase_changed") == 1
+    history = sign_in(people.reviewer).get(f"/reviews/{people.review.id}/answers/history/1.1")
+    assert history.status_code == 403 and "holds its drafts" in history.get_data(as_text=True)
     assert _save(client, people.review, "1.1", "yes", version=1).status_code == 422
     assert sign_in(people.reviewer).get(f"/reviews/{people.review.id}/answers/OP1").status_code == 200
 

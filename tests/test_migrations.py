@@ -11,7 +11,6 @@ from reviewmech import create_app
 from reviewmech.extensions import db
 from tests.conftest import postgres_url
 
-MIGRATION_DATABASE = "reviewmech_migration_check"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -21,13 +20,14 @@ def empty_database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
     url = sa.engine.make_url(postgres_url())
+    migration_database = f"{url.database}_migration_check"  # per test database, so parallel runs do not collide
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {MIGRATION_DATABASE} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {MIGRATION_DATABASE}"))
-    yield url.set(database=MIGRATION_DATABASE).render_as_string(hide_password=False)
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {migration_database} WITH (FORCE)"))
+        connection.execute(sa.text(f"CREATE DATABASE {migration_database}"))
+    yield url.set(database=migration_database).render_as_string(hide_password=False)
     with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {MIGRATION_DATABASE} WITH (FORCE)"))
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {migration_database} WITH (FORCE)"))
     admin.dispose()
 
 

@@ -103,18 +103,20 @@ def _register_blueprints(app: Flask) -> None:
     from reviewmech.questionnaires.views import bp as questionnaires_bp
     from reviewmech.responses.views import bp as responses_bp
     from reviewmech.reviews.views import bp as reviews_bp
+    from reviewmech.reviews.views import dashboard_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(responses_bp)
 
 
 def _register_hooks(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
-    from reviewmech.accounts.forms import ConfirmForm, LanguageForm
+    from reviewmech.core.forms import ConfirmForm, LanguageForm
     from reviewmech.core.security import add_security_headers
 
     app.after_request(add_security_headers)

@@ -12,7 +12,6 @@ from reviewmech.extensions import db
 from tests.conftest import postgres_url
 
 
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request, tmp_path):
     """An empty database, apart from the one the rest of the suite uses."""

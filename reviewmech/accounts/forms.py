@@ -13,19 +13,14 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from reviewmech.accounts.models import RegionalGroup
-from reviewmech.config import LANGUAGE_NAMES
+from reviewmech.core.forms import language_choices
 
 NAME_MAX = 200
 EMAIL_MAX = 254
 PASSWORD_MAX = 1024
-
-
-def language_choices():
-    """Choices of interface language, each in its own language."""
-    return [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()]
 
 
 def regional_group_choices():
@@ -128,16 +123,3 @@ class AuditFilterForm(FlaskForm):
 
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
     actor = StringField(_l("Person (e-mail)"), validators=[Optional(), Length(max=EMAIL_MAX)])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form that carries the CSRF token of a button."""
-
-    submit = SubmitField(_l("Confirm"))
-
-
-class LanguageForm(FlaskForm):
-    """Choose the interface language."""
-
-    locale = SelectField(_l("Language"), choices=language_choices(), validators=[InputRequired()])
-    submit = SubmitField(_l("Change language"))

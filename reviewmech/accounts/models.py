@@ -6,9 +6,11 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reviewmech.core.audit import register_action_labels
 from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 
@@ -135,3 +137,13 @@ class Invitation(db.Model):
     def is_expired(self) -> bool:
         """Whether the link's validity has run out."""
         return utcnow() >= self.expires_at
+
+
+register_action_labels({
+    "account.invited": _l("invited a person"),
+    "account.activated": _l("completed their profile"),
+    "account.approved": _l("approved a profile"),
+    "account.deactivated": _l("deactivated an account"),
+    "account.reactivated": _l("reactivated an account"),
+    "account.role_changed": _l("changed a secretariat role"),
+})

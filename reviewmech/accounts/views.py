@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from reviewmech.accounts import services
 from reviewmech.accounts.forms import (
     ActivationForm,
-    ConfirmForm,
+    AuditFilterForm,
     ForgotPasswordForm,
     InviteForm,
     PeopleFilterForm,
@@ -25,7 +25,9 @@ from reviewmech.accounts.forms import (
 )
 from reviewmech.accounts.models import AccountStatus, RegionalGroup, State, User
 from reviewmech.core import audit
+from reviewmech.core.audit import AuditEvent
 from reviewmech.core.errors import DomainError
+from reviewmech.core.forms import ConfirmForm
 from reviewmech.core.pagination import paginate
 from reviewmech.core.permissions import public, secretariat, signed_in
 from reviewmech.extensions import db, limiter
@@ -71,7 +73,7 @@ def _too_many_attempts() -> str:
 def sign_in():
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("core.dashboard"))
+        return redirect(url_for("dashboard.index"))
     form = SignInForm()
     next_url = request.args.get("next")
     if form.validate_on_submit():
@@ -87,7 +89,7 @@ def sign_in():
                 session["locale"] = locale
             login_user(user)
             db.session.commit()
-            return redirect(next_url if is_safe_next(next_url) else url_for("core.dashboard"))
+            return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
     return render_template("accounts/sign_in.html", form=form, next_url=next_url if is_safe_next(next_url) else None)
 
 
@@ -316,3 +318,21 @@ def edit_state(code):
         flash(_("%(state)s has been saved.", state=state.name_en), "success")
         return redirect(url_for("accounts.states"))
     return render_template("accounts/edit_state.html", form=form, state=state)
+
+
+@bp.route("/audit")
+@secretariat
+def audit_log():
+    """The audit log, newest first, filtered by action and person."""
+    form = AuditFilterForm(request.args)
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if form.validate():
+        if form.action.data:
+            query = query.where(AuditEvent.action.like(f"{form.action.data.strip()}%"))
+        if form.actor.data:
+            query = query.join(AuditEvent.actor).where(
+                func.lower(User.email).like(f"%{form.actor.data.strip().lower()}%")
+            )
+    page = paginate(query, request.args.get("page", 1, type=int))
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return render_template("accounts/audit.html", form=form, page=page, actions=actions, title=_("Audit log"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,26 +39,12 @@ def _refuse_change(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
 
 
-ACTION_LABELS = {
-    "account.invited": _l("invited a person"),
-    "account.activated": _l("completed their profile"),
-    "account.approved": _l("approved a profile"),
-    "account.deactivated": _l("deactivated an account"),
-    "account.reactivated": _l("reactivated an account"),
-    "account.role_changed": _l("changed a secretariat role"),
-    "review.opened": _l("opened the review"),
-    "review.reviewers_drawn": _l("drew the reviewing States"),
-    "review.reviewer_redrawn": _l("redrew a reviewing State"),
-    "review.participant_added": _l("added a participant"),
-    "review.participant_removed": _l("ended a participation"),
-    "review.focal_point_replaced": _l("replaced a focal point"),
-    "review.phase_changed": _l("moved the review to its next phase"),
-    "review.deadline_extended": _l("extended the deadline"),
-    "answers.submitted": _l("submitted the answers"),
-    "answers.reopened": _l("reopened the answers"),
-    "answer.contribution_accepted": _l("accepted a contribution"),
-    "answer.attachment_removed": _l("removed an attached file"),
-}
+ACTION_LABELS: dict[str, object] = {}
+
+
+def register_action_labels(labels: dict[str, object]) -> None:
+    """Let a feature name its audited actions in words (lazy texts, translated when shown)."""
+    ACTION_LABELS.update(labels)
 
 
 def action_label(action: str) -> str:

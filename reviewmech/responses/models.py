@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewmech.accounts.models import User
+from reviewmech.core.audit import register_action_labels
 from reviewmech.core.models import JSONValue, utcnow
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question
@@ -88,3 +90,11 @@ class Submission(db.Model):
     answers: Mapped[dict] = mapped_column(JSONValue)
 
     submitted_by: Mapped[User | None] = relationship()
+
+
+register_action_labels({
+    "answers.submitted": _l("submitted the answers"),
+    "answers.reopened": _l("reopened the answers"),
+    "answer.contribution_accepted": _l("accepted a contribution"),
+    "answer.attachment_removed": _l("removed an attached file"),
+})

@@ -22,9 +22,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from reviewmech.accounts.forms import ConfirmForm
 from reviewmech.core import audit
 from reviewmech.core.errors import DomainError, NotAllowed
+from reviewmech.core.forms import ConfirmForm
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
 from reviewmech.questionnaires.services import shape_of

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewmech.accounts.models import State, User
+from reviewmech.core.audit import register_action_labels
 from reviewmech.core.errors import DomainError
 from reviewmech.core.models import JSONValue, utcnow
 from reviewmech.extensions import db
@@ -297,3 +298,15 @@ class ReminderSent(db.Model):
     __table_args__ = (
         UniqueConstraint("review_id", "deadline", "due_on", "days_before", name="uq_reminders_sent_once"),
     )
+
+
+register_action_labels({
+    "review.opened": _l("opened the review"),
+    "review.reviewers_drawn": _l("drew the reviewing States"),
+    "review.reviewer_redrawn": _l("redrew a reviewing State"),
+    "review.participant_added": _l("added a participant"),
+    "review.participant_removed": _l("ended a participation"),
+    "review.focal_point_replaced": _l("replaced a focal point"),
+    "review.phase_changed": _l("moved the review to its next phase"),
+    "review.deadline_extended": _l("extended the deadline"),
+})

@@ -7,15 +7,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from reviewmech.accounts.forms import ConfirmForm, regional_group_choices
-from reviewmech.accounts.models import RegionalGroup, State
+from reviewmech.accounts.forms import regional_group_choices
+from reviewmech.accounts.models import AccountStatus, RegionalGroup, State, User
 from reviewmech.core.audit import AuditEvent
 from reviewmech.core.errors import DomainError
-from reviewmech.core.permissions import secretariat
+from reviewmech.core.forms import ConfirmForm
+from reviewmech.core.permissions import secretariat, signed_in
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Questionnaire, Section
 from reviewmech.reviews import lots, services
@@ -49,6 +50,7 @@ from reviewmech.reviews.policy import (
 )
 
 bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/reviews")
+dashboard_bp = Blueprint("dashboard", __name__)
 
 SLOT_LABELS = {Slot.SAME_GROUP: _l("from the same regional group"), Slot.OTHER_GROUP: _l("from another regional group")}
 
@@ -61,6 +63,19 @@ def _fail(form, error: DomainError, default_field: str) -> None:
     db.session.rollback()
     field = getattr(form, error.field or default_field, None) or getattr(form, default_field)
     field.errors = [*field.errors, error.message]
+
+
+@dashboard_bp.route("/")
+@signed_in
+def index():
+    """The signed-in person's home page: their reviews by role, and the secretariat's tasks."""
+    pending = None
+    if current_user.is_secretariat:
+        pending = db.session.scalar(
+            select(func.count()).select_from(User).where(User.status == AccountStatus.PENDING_APPROVAL)
+        )
+    return render_template("reviews/dashboard.html", pending=pending, groups=services.my_reviews(current_user),
+                           next_action=services.next_action, role_labels=ROLE_LABELS, today=services.today_utc())
 
 
 @bp.route("")

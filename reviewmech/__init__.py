@@ -123,8 +123,10 @@ def _register_hooks(app: Flask) -> None:
 
     from reviewmech.core.audit import action_label
     from reviewmech.reviews.models import phase_label
+    from reviewmech.reviews.policy import template_can
 
     app.jinja_env.globals["phase_label"] = phase_label
+    app.jinja_env.globals["can"] = template_can
     app.jinja_env.globals["action_label"] = action_label
 
     @app.context_processor
@@ -144,6 +146,8 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
+
+    from reviewmech.core.errors import NotAllowed
 
     messages = {
         403: lambda: _("You do not have access to this page."),
@@ -169,6 +173,12 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(error):
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify(error="not_allowed", message=error.message), 403
+        return render_template("errors/error.html", code=403, message=error.message), 403
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

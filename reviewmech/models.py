@@ -4,11 +4,18 @@ from reviewmech.accounts.models import Invitation, State, User
 from reviewmech.core.audit import AuditEvent
 from reviewmech.notifications.models import OutboxMessage
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
-from reviewmech.responses.models import Answer, AnswerRevision, Attachment, Submission
+from reviewmech.responses.models import (
+    Answer,
+    AnswerRelease,
+    AnswerRevision,
+    Attachment,
+    RefusedValue,
+    Submission,
+)
 from reviewmech.reviews.models import LotDraw, Participant, PhaseChange, ReminderSent, Review, ReviewState
 
 __all__ = [
-    "Answer", "AnswerRevision", "Attachment", "AuditEvent", "Invitation", "LotDraw", "OutboxMessage", "Participant",
-    "PhaseChange", "Question", "Questionnaire", "ReminderSent", "Review", "ReviewState", "Section", "State",
-    "Submission", "User",
+    "Answer", "AnswerRelease", "AnswerRevision", "Attachment", "AuditEvent", "Invitation", "LotDraw", "OutboxMessage",
+    "Participant", "PhaseChange", "Question", "Questionnaire", "RefusedValue", "ReminderSent", "Review", "ReviewState",
+    "Section", "State", "Submission", "User",
 ]

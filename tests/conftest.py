@@ -104,6 +104,8 @@ def app(database_url):
     with app.app_context():
         upgrade()
         load_states()
+        with app.test_request_context():
+            factories.make_questionnaire()  # stored once per run; tests find it by its content
         db.session.commit()
         db.session.remove()
     yield app

@@ -116,6 +116,10 @@ class Question(db.Model):
         """The type's options, validated."""
         return self.question_type.parse_options(self.options)
 
+    def options_for(self, cycle: int) -> BaseModel:
+        """The type's options as they apply to a review of this cycle."""
+        return self.parsed_options
+
     def text(self, field: str, locale: str) -> tuple[str, bool]:
         """The prompt or help in a language, and whether it fell back to English."""
         return localized(getattr(self, field), locale)

@@ -120,6 +120,7 @@ class Shape:
     types: dict[str, str]
     required: frozenset[str]
     top_sections: dict[str, str]  # question code → code of its top-level section
+    chains: dict[str, tuple[str, ...]]  # question code → codes of its section and those around it, outermost first
 
     def shown(self, answers: dict) -> set[str]:
         """The codes shown for these answers (code → value); hidden answers count as none."""
@@ -148,18 +149,20 @@ def shape_of(questionnaire: Questionnaire) -> Shape:
         .where(Question.questionnaire_id == questionnaire.id).order_by(Question.position)).all()
 
     def chain(section_id):
-        found = []
+        found, codes = [], []
         while section_id is not None:
             found.insert(0, sections[section_id].show_if)
-            top, section_id = sections[section_id].code, sections[section_id].parent_id
-        return found, top
+            codes.insert(0, sections[section_id].code)
+            section_id = sections[section_id].parent_id
+        return found, tuple(codes)
 
-    items, tops = [], {}
+    items, tops, chains = [], {}, {}
     for row in rows:
-        conditions, tops[row.code] = chain(row.section_id)
+        conditions, chains[row.code] = chain(row.section_id)
+        tops[row.code] = chains[row.code][0]
         items.append((row.code, tuple(c for c in [*conditions, row.show_if] if c)))
     shape = Shape(codes=tuple(r.code for r in rows), items=tuple(items), types={r.code: r.type for r in rows},
-                  required=frozenset(r.code for r in rows if r.is_required), top_sections=tops)
+                  required=frozenset(r.code for r in rows if r.is_required), top_sections=tops, chains=chains)
     if len(_SHAPES) >= _SHAPES_KEPT:
         _SHAPES.pop(next(iter(_SHAPES)))
     _SHAPES[key] = shape

@@ -11,6 +11,7 @@ from reviewmech.core.permissions import secretariat, signed_in
 from reviewmech.extensions import db
 from reviewmech.questionnaires import services
 from reviewmech.questionnaires.conditions import as_json
+from reviewmech.questionnaires.forms import build_form
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
 from reviewmech.questionnaires.types import TYPES
 
@@ -41,8 +42,7 @@ def describe_condition(condition, questions: dict[str, Question], locale: str) -
                                                                                        code=code)
     values = condition["in"] if "in" in condition else [condition["equals"]]
     if question is not None:
-        labels = [question.question_type.display(v if question.type != "multi_choice" else [v],
-                                                 question.parsed_options, locale) or str(v) for v in values]
+        labels = [question.question_type.key_label(v, question.parsed_options, locale) for v in values]
     else:
         labels = [str(v) for v in values]
     return _("%(code)s is %(values)s", code=code, values=_(" or ").join(labels))
@@ -69,6 +69,7 @@ def _page_context(questionnaire: Questionnaire, sections: list[Section], questio
         "by_section": by_section,
         "describe": lambda condition: describe_condition(condition, by_code, locale),
         "types": TYPES,
+        "preview": build_form(questions, {}, locale, {q.code: q.parsed_options for q in questions}, preview=True),
         "is_missing_language": locale not in questionnaire.languages
         or services.translation_completeness(questionnaire.definition, locale) < 1,
         "conditions_json": as_json({q.code: q.show_if for q in questions if q.show_if}),

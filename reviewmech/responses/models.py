@@ -50,8 +50,9 @@ class AnswerRevision(db.Model):
     version: Mapped[int]
     value: Mapped[Any] = mapped_column(JSONValue, nullable=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    source: Mapped[str] = mapped_column(String(20), default="web")  # web, import, restore, conflict, submission
+    source: Mapped[str] = mapped_column(String(20), default="web")  # web, import, restore, conflict, api
     reason: Mapped[str] = mapped_column(Text, default="")
+    session_key: Mapped[str | None] = mapped_column(String(64))  # the sign-in session that typed it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -74,8 +75,13 @@ class Attachment(db.Model):
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]  # removed from the live answer; kept for the versions reviewers saw
 
     uploaded_by: Mapped[User | None] = relationship()
+
+    def was_attached_at(self, moment: datetime) -> bool:
+        """Whether the file belonged to the answer at a moment (a submission, a release)."""
+        return self.uploaded_at <= moment and (self.removed_at is None or self.removed_at > moment)
 
 
 class Submission(db.Model):
@@ -92,9 +98,43 @@ class Submission(db.Model):
     submitted_by: Mapped[User | None] = relationship()
 
 
+class RefusedValue(db.Model):
+    """A value that was sent and refused (wrong kind, characters that cannot be stored): kept, never lost."""
+
+    __tablename__ = "refused_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    value: Mapped[Any] = mapped_column(JSONValue, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default="web")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class AnswerRelease(db.Model):
+    """A revised answer the focal point released to the reviewing States during the dialogue."""
+
+    __tablename__ = "answer_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    answer_version: Mapped[int]
+    value: Mapped[Any] = mapped_column(JSONValue, nullable=True)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    released_by: Mapped[User | None] = relationship()
+
+
 register_action_labels({
     "answers.submitted": _l("submitted the answers"),
     "answers.reopened": _l("reopened the answers"),
     "answer.contribution_accepted": _l("accepted a contribution"),
     "answer.attachment_removed": _l("removed an attached file"),
+    "answers.released": _l("released revised answers to the reviewing States"),
 })

@@ -1,8 +1,15 @@
-"""The answering pages: section tree, one section as a form, autosave, history, attachments, submission."""
+"""The answering pages: section tree, one section as a form, autosave, history, attachments, submission.
+
+Every page asks the review policy what the person may see and do, and shows the version of each
+answer the person may see (`services.visible_answers`). Every write goes through `save_answers`.
+"""
 
 from __future__ import annotations
 
 import difflib
+import json
+import re
+import secrets
 
 from flask import (
     Blueprint,
@@ -14,6 +21,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -22,48 +30,49 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from reviewmech.core import audit
 from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.forms import ConfirmForm
 from reviewmech.extensions import db
+from reviewmech.questionnaires import forms as fields
 from reviewmech.questionnaires.models import Question, Section
 from reviewmech.questionnaires.services import shape_of
-from reviewmech.questionnaires.types import TYPES
-from reviewmech.responses import fields, files, services
+from reviewmech.responses import files, services
 from reviewmech.responses.forms import ReasonForm, UploadForm
 from reviewmech.responses.models import Answer, AnswerRevision, Attachment
-from reviewmech.reviews.models import PHASE_LABELS, Participant, Phase, Role
-from reviewmech.reviews.policy import can_see_answers, can_see_draft_answers, review_for, review_member
-from reviewmech.reviews.services import section_progress, today_utc
+from reviewmech.reviews.models import PHASE_LABELS, Participant, Role
+from reviewmech.reviews.policy import AnswerView, answer_view, can, require, review_for, review_member
+from reviewmech.reviews.services import today_utc
+from reviewmech.reviews.views import register_home_block
 
 bp = Blueprint("responses", __name__, template_folder="templates", url_prefix="/reviews/<int:review_id>/answers")
 AUTOSAVE_MAX_BYTES = 256 * 1024
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()\-]{0,39}$")
+
+
+def _home_block(review, standing):
+    """The answers' progress on a review's home, counted from what the reader may see."""
+    progress = services.visible_progress(review, standing)
+    sections = services.visible_section_progress(review, standing) if progress is not None else []
+    if standing.is_contributor_only:
+        tree = _sections(review)
+        sections = [row for row in sections if _readable_section(review, standing, row[0], tree)]
+    return render_template("responses/_home_block.html", review=review, progress=progress, sections=sections,
+                           live=answer_view(standing, review) == AnswerView.LIVE, locale=_locale())
+
+
+register_home_block(10, _home_block)
 
 
 def _locale() -> str:
     return str(get_locale() or "en")
 
 
-def _visible_review(review_id):
-    review, standing = review_for(current_user, review_id)
-    if not can_see_answers(standing, review):
-        abort(403, description=_("The answers become visible to the reviewing States once they are submitted."))
-    return review, standing
-
-
-def _contributor_only(review, standing) -> set[str] | None:
-    """The sections a contributor is limited to, or None for everyone else."""
-    roles = standing.roles_for(review.state_id)
-    if standing.is_secretariat or not roles or roles - {Role.CONTRIBUTOR} or standing.reviewing_roles:
-        return None
-    return services.contributor_sections(review, standing)
-
-
-def _within(section: Section, allowed: set[str], sections: dict[int, Section]) -> bool:
-    """Whether a section is, contains or lies inside one of the allowed sections."""
-    if any(s.code in allowed for s in services.section_chain(section, sections)):
-        return True
-    return any(s.code in allowed for s in _subtree(section, sections))
+def _session_key() -> str:
+    """An opaque key of this sign-in session: revisions coalesce only within one session's typing."""
+    key = session.get("answering_key")
+    if not key:
+        key = session["answering_key"] = secrets.token_urlsafe(16)
+    return key
 
 
 def _sections(review) -> dict[int, Section]:
@@ -79,85 +88,120 @@ def _subtree(root: Section, sections: dict[int, Section]) -> list[Section]:
     return [s for s in sections.values() if s.id in ids]
 
 
+def _codes(sections: list[Section]) -> list[str]:
+    return [s.code for s in sections]
+
+
+def _readable_section(review, standing, section: Section, sections: dict[int, Section]) -> bool:
+    return can("read_section", standing, review, chain=_codes(services.section_chain(section, sections)),
+               subtree=_codes(_subtree(section, sections)))
+
+
+def _question_or_404(review, code) -> Question:
+    if not CODE_PATTERN.match(code):
+        abort(404)
+    question = db.session.scalar(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
+                                                        Question.code == code))
+    return question or abort(404)
+
+
+def _chain(review, question: Question) -> tuple[str, ...]:
+    return shape_of(review.questionnaire).chains[question.code]
+
+
+def _back_to(review, question: Question) -> str:
+    top = shape_of(review.questionnaire).top_sections[question.code]
+    return url_for("responses.section", review_id=review.id, section_code=top) + f"#q-{question.code}"
+
+
 @bp.route("")
 @review_member
 def overview(review_id):
-    """The section tree with progress, contributions waiting, and the way to submission."""
-    review, standing = _visible_review(review_id)
-    answers = services.answers_of(review)
-    progress = section_progress(review, {c: a.value for c, a in answers.items()})
-    contributors = select(Participant.user_id).where(Participant.review_id == review.id,
-                                                     Participant.role == Role.CONTRIBUTOR)
-    contributions = db.session.execute(
-        select(AnswerRevision, Question.code).join(Answer, Answer.id == AnswerRevision.answer_id)
-        .join(Question, Question.id == Answer.question_id)
-        .where(Answer.review_id == review.id, AnswerRevision.author_id.in_(contributors))
-        .options(selectinload(AnswerRevision.author)).order_by(AnswerRevision.id.desc()).limit(50)
-    ).all()
-    children: dict[int, list[Section]] = {}
-    for section in _sections(review).values():
-        if section.parent_id is not None:
-            children.setdefault(section.parent_id, []).append(section)
-    allowed = _contributor_only(review, standing)
-    if allowed is not None:
-        sections = _sections(review)
-        progress = [row for row in progress if _within(row[0], allowed, sections)]
-        children = {parent: [c for c in kids if _within(c, allowed, sections)] for parent, kids in children.items()}
-    return render_template("responses/overview.html", review=review, standing=standing, progress=progress,
-                           children=children,
-                           contributions=contributions, phase_labels=PHASE_LABELS, locale=_locale(),
-                           is_focal_point=Role.FOCAL_POINT in standing.roles_for(review.state_id),
-                           reopen_form=ReasonForm())
-
-
-def _section_context(review, standing, root, *, formdata=None, posted_rows=None):
+    """The section tree with progress, contributions waiting, revised answers to release, and submission."""
+    review, standing = review_for(current_user, review_id)
+    require("read_answers", standing, review)
     sections = _sections(review)
-    allowed = _contributor_only(review, standing)
+    progress = [row for row in services.visible_section_progress(review, standing) or []
+                if _readable_section(review, standing, row[0], sections)]
+    children: dict[int, list[Section]] = {}
+    for section in sections.values():
+        if section.parent_id is not None and _readable_section(review, standing, section, sections):
+            children.setdefault(section.parent_id, []).append(section)
+    sees_drafts = answer_view(standing, review) == AnswerView.LIVE and not standing.is_contributor_only
+    contributions = []
+    if sees_drafts:
+        contributors = select(Participant.user_id).where(Participant.review_id == review.id,
+                                                         Participant.role == Role.CONTRIBUTOR)
+        contributions = db.session.execute(
+            select(AnswerRevision, Question.code).join(Answer, Answer.id == AnswerRevision.answer_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Answer.review_id == review.id, AnswerRevision.author_id.in_(contributors))
+            .options(selectinload(AnswerRevision.author)).order_by(AnswerRevision.id.desc()).limit(50)
+        ).all()
+    unreleased = services.unreleased_answers(review) if can("release_answers", standing, review) else {}
+    return render_template("responses/overview.html", review=review, standing=standing, progress=progress,
+                           children=children, contributions=contributions, sees_drafts=sees_drafts,
+                           unreleased=unreleased, top_sections=shape_of(review.questionnaire).top_sections,
+                           phase_labels=PHASE_LABELS, locale=_locale(),
+                           reopen_form=ReasonForm(), confirm_form=ConfirmForm())
+
+
+def _section_context(review, standing, root, *, formdata=None):
+    sections = _sections(review)
+    shape = shape_of(review.questionnaire)
     subtree = _subtree(root, sections)
     subtree_ids = {s.id for s in subtree}
-    answers = services.answers_of(review)
-    values = {code: answer.value for code, answer in answers.items()}
-    shown = shape_of(review.questionnaire).shown(values)
-    questions = db.session.scalars(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                                                          Question.section_id.in_(subtree_ids))
-                                   .order_by(Question.position)).all()
-    editable = {q.code for q in questions if services.may_edit_question(review, q, standing, sections)}
-    form = fields.build_form([q for q in questions if q.code in editable], values, _locale(), formdata=formdata,
-                             posted_rows=posted_rows)
+    shown_answers = services.visible_answers(review, standing)
+    values = {code: answer.value for code, answer in shown_answers.items()}
+    questions = [q for q in db.session.scalars(
+        select(Question).where(Question.questionnaire_id == review.questionnaire_id,
+                               Question.section_id.in_(subtree_ids)).order_by(Question.position))
+        if can("read_question", standing, review, chain=shape.chains[q.code])]
+    readable_sections = {q.section_id for q in questions}
+    for section in list(subtree):  # a section is drawn when it, or a section inside it, holds readable questions
+        if section.id in readable_sections:
+            readable_sections.update(s.id for s in services.section_chain(section, sections))
+    options = {q.code: services.options_of(q, review) for q in questions}
+    editable = {q.code for q in questions if can("edit_answer", standing, review, chain=shape.chains[q.code])}
+    editable_questions = [q for q in questions if q.code in editable]
+    form = fields.build_form(editable_questions, values, _locale(), options, formdata=formdata)
     if formdata is None:
-        for question in questions:
-            if question.code in editable:
-                form[fields.version_name(question)].data = answers[question.code].version \
-                    if question.code in answers else 0
-    attachments: dict[int, list[Attachment]] = {}
-    for attachment in db.session.scalars(
-            select(Attachment).where(Attachment.review_id == review.id,
-                                     Attachment.question_id.in_([q.id for q in questions] or [0]))
-            .order_by(Attachment.id)):
-        attachments.setdefault(attachment.question_id, []).append(attachment)
+        for question in editable_questions:
+            form[fields.version_name(question)].data = shown_answers[question.code].version \
+                if question.code in shown_answers else 0
     conditions = {}
     for question in questions:
-        chain = services.section_chain(sections[question.section_id], sections)
-        found = [s.show_if for s in chain if s.show_if] + ([question.show_if] if question.show_if else [])
+        found = [s.show_if for s in services.section_chain(sections[question.section_id], sections) if s.show_if]
+        found += [question.show_if] if question.show_if else []
         if found:
             conditions[question.code] = found
     by_section: dict[int, list[Question]] = {}
     for question in questions:
         by_section.setdefault(question.section_id, []).append(question)
+    errors = {code: services.problem_messages(q, review, shown_answers[code].errors)
+              for q in questions if (code := q.code) in shown_answers and shown_answers[code].errors}
+    wrong_cells = {code: {f"{p['params']['row']}-{p['params']['column']}" for p in shown_answers[code].errors
+                          if isinstance(p, dict) and {"row", "column"} <= set(p.get("params") or {})}
+                   for code in errors}
     return {
-        "review": review, "standing": standing, "root": root, "sections": subtree, "by_section": by_section,
-        "questions": questions, "answers": answers, "shown": shown, "editable": editable, "form": form,
-        "attachments": attachments, "conditions": conditions, "types": TYPES, "locale": _locale(),
-        "changed": services.changed_since_submission(review, answers),
+        "review": review, "standing": standing, "root": root, "by_section": by_section,
+        "sections": [s for s in subtree if s.id in readable_sections], "questions": questions,
+        "answers": shown_answers, "shown": shape.shown(values), "editable": editable, "form": form,
+        "options": options, "errors": errors, "wrong_cells": wrong_cells,
+        "attachments": services.visible_attachments(review, standing, shown_answers, questions),
+        "conditions": conditions, "locale": _locale(),
+        "changed": services.changed_since_submission(review, standing, shown_answers),
         "roots": [s for s in sections.values() if s.parent_id is None
-                  and (allowed is None or _within(s, allowed, sections))],
-        "can_accept": bool(standing.roles_for(review.state_id) & {Role.FOCAL_POINT, Role.EXPERT})
-        and review.phase in (Phase.SELF_ASSESSMENT, Phase.DIALOGUE),
-        "confirm_form": ConfirmForm(), "upload_form": UploadForm(), "can_see_history": can_see_draft_answers(standing),
+                  and _readable_section(review, standing, s, sections)],
+        "can_accept": can("accept_contribution", standing, review),
+        "can_see_history": can("read_history", standing, review, chain=_codes([root])),
+        "confirm_form": ConfirmForm(), "upload_form": UploadForm(),
     }
 
 
 def _root_or_404(review, section_code) -> Section:
+    if not CODE_PATTERN.match(section_code):
+        abort(404)
     root = db.session.scalar(select(Section).where(Section.questionnaire_id == review.questionnaire_id,
                                                    Section.code == section_code))
     return root or abort(404)
@@ -166,57 +210,62 @@ def _root_or_404(review, section_code) -> Section:
 @bp.route("/<section_code>", methods=["GET", "POST"])
 @review_member
 def section(review_id, section_code):
-    """One top-level section as a form; without JavaScript it is posted whole and saved answer by answer."""
-    review, standing = _visible_review(review_id)
+    """One section as a form; without JavaScript it is posted whole and saved answer by answer."""
+    review, standing = review_for(current_user, review_id)
     root = _root_or_404(review, section_code)
-    allowed = _contributor_only(review, standing)
-    if allowed is not None and not _within(root, allowed, _sections(review)):
-        abort(403, description=_("This section is not assigned to you."))
+    sections = _sections(review)
+    require("read_section", standing, review, chain=_codes(services.section_chain(root, sections)),
+            subtree=_codes(_subtree(root, sections)))
     if request.method == "GET":
         return render_template("responses/section.html", **_section_context(review, standing, root))
-    posted_rows = fields.posted_citation_rows(request.form.keys())
-    context = _section_context(review, standing, root, formdata=request.form, posted_rows=posted_rows)
+    context = _section_context(review, standing, root, formdata=request.form)
     form = context["form"]
     if not form.validate_on_submit():
         flash(_("Your form expired or came from another page. Your entries are below: send them again."), "error")
         return render_template("responses/section.html", **context), 400
-    saved, conflicts, refused = 0, [], []
-    for question in context["questions"]:
-        if question.code not in context["editable"]:
-            continue
-        posted = fields.value_from_form(question, form)
-        normalized = question.question_type.normalize(posted, question.parsed_options).value
-        stored = context["answers"].get(question.code)
-        if normalized == (stored.value if stored else question.question_type.normalize(None,
-                                                                                       question.parsed_options).value):
-            continue
-        version = form[fields.version_name(question)].data or 0
-        try:
-            services.save_answer(review, question, posted, version, user=current_user, standing=standing)
-        except services.Conflict as conflict:
-            if conflict.answer is not None:
-                services.keep_refused_value(conflict.answer, posted, user=current_user)
-            conflicts.append(question.code)
-        except DomainError as error:
-            refused.append(f"{question.code}: {error.message}")
-        else:
-            saved += 1
+    changes = []
+    for question in context["questions"]:  # a question is saved when the page posted it (with its version)
+        if question.code in context["editable"] and question.question_type.autosaved \
+                and fields.version_name(question) in request.form:
+            posted = fields.value_from_form(question, context["options"][question.code], form)
+            changes.append(services.AnswerChange(question.code, posted,
+                                                 form[fields.version_name(question)].data or 0))
+    try:
+        outcome = services.save_answers(review, changes, user=current_user, standing=standing,
+                                        session_key=_session_key(), whole_form=True)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_template("responses/section.html", **context), 422
     db.session.commit()
-    if conflicts:
+    if outcome.conflicts:
         flash(_("Someone else saved a newer version of %(codes)s; your text was not saved there. Compare both "
-                "below.", codes=", ".join(conflicts)), "error")
-    for message in refused:
-        flash(message, "error")
-    flash(_("%(n)d answer(s) saved.", n=saved), "success")
-    if conflicts:
-        context = _section_context(review, standing, root, formdata=request.form, posted_rows=posted_rows)
-        context["conflicts"] = set(conflicts)
-        return render_template("responses/section.html", **context), 409
+                "below.", codes=", ".join(outcome.conflicts)), "error")
+    for code, error in outcome.refused.items():
+        flash(f"{code}: {error.message}", "error")
+    flash(_("%(n)d answer(s) saved.", n=len(outcome.saved)), "success")
+    if outcome.conflicts or outcome.refused:
+        context = _section_context(review, standing, root, formdata=request.form)
+        context["conflicts"] = set(outcome.conflicts)
+        return render_template("responses/section.html", **context), 409 if outcome.conflicts else 422
     return redirect(url_for("responses.section", review_id=review.id, section_code=root.code))
 
 
 def _json_error(status: int, error: str, message: str):
     return jsonify(error=error, message=message), status
+
+
+def _refuse_constant(name: str):
+    raise ValueError(name)
+
+
+def _strict_json():
+    """The request's JSON, refusing NaN and Infinity (which JSON does not have); None when unreadable."""
+    try:
+        raw = request.get_data(cache=False, as_text=False)
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
 
 
 @bp.route("/autosave/<path:code>", methods=["POST"])
@@ -226,47 +275,44 @@ def autosave(review_id, code):
     review, standing = review_for(current_user, review_id)
     if (request.content_length or 0) > AUTOSAVE_MAX_BYTES:
         return _json_error(413, "too_large", _("This answer is too long to be saved (more than 250 KB)."))
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or "value" not in payload or not isinstance(payload.get("version"), int) \
-            or isinstance(payload.get("version"), bool):
+    payload = _strict_json()
+    version = payload.get("version") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or "value" not in payload or not isinstance(version, int) \
+            or isinstance(version, bool) or not 0 <= version < 2**31:
         return _json_error(400, "malformed", _("The answer could not be read; reload the page and try again."))
     question = db.session.scalar(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                                                        Question.code == code))
+                                                        Question.code == code)) if CODE_PATTERN.match(code) else None
     if question is None:
         return _json_error(404, "unknown_question", _("This question is not part of this review."))
-    if question.type == "attachments":
-        return _json_error(422, "not_autosaved", _("Attachments are uploaded with their own button."))
+    shape = shape_of(review.questionnaire)
+    before = services.visible_answers(review, standing)
+    shown_before = shape.shown({c: a.value for c, a in before.items()})
     try:
-        result = services.save_answer(review, question, payload["value"], payload["version"], user=current_user,
-                                      standing=standing)
-    except services.Conflict as conflict:
+        outcome = services.save_answers(review, [services.AnswerChange(question.code, payload["value"], version)],
+                                        user=current_user, standing=standing, session_key=_session_key())
+    except DomainError as error:
         db.session.rollback()
-        if conflict.answer is None:
-            return _json_error(400, "malformed", _("The answer could not be read; reload the page and try again."))
-        current = db.session.get(Answer, conflict.answer.id)
-        services.keep_refused_value(current, payload["value"], user=current_user)
-        db.session.commit()
+        return _json_error(403 if isinstance(error, NotAllowed) else 422, "refused", error.message)
+    db.session.commit()
+    if question.code in outcome.refused:
+        error = outcome.refused[question.code]
+        return _json_error(403 if isinstance(error, NotAllowed) else 422, "refused", error.message)
+    if question.code in outcome.conflicts:
+        current = db.session.get(Answer, outcome.conflicts[question.code].id)
+        options = services.options_of(question, review)
         return jsonify(
             error="conflict",
             message=_("Someone else saved this answer while you were typing. Compare both versions and choose."),
             yours=payload["value"],
             current={"value": current.value, "version": current.version,
-                     "display": question.question_type.display(current.value, question.parsed_options, _locale()),
+                     "display": question.question_type.display(current.value, options, _locale()),
                      "by": current.updated_by.name if current.updated_by else "", "at": current.updated_at.isoformat()},
         ), 409
-    except DomainError as error:
-        db.session.rollback()
-        return _json_error(403 if isinstance(error, NotAllowed) else 422, "refused", error.message)
-    db.session.commit()
-    return jsonify(version=result.answer.version, errors=result.errors, saved_at=result.answer.updated_at.isoformat(),
-                   shown=result.shown)
-
-
-def _answer_or_404(review, code) -> tuple[Question, Answer | None]:
-    question = db.session.scalar(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                                                        Question.code == code)) or abort(404)
-    answer = db.session.scalar(select(Answer).where(Answer.review_id == review.id, Answer.question_id == question.id))
-    return question, answer
+    written = outcome.saved.get(question.code)
+    answer = db.session.get(Answer, written.answer_id if written else outcome.unchanged[question.code].id)
+    changed_visibility = {c: c in outcome.shown for c in shape.codes if (c in outcome.shown) != (c in shown_before)}
+    return jsonify(version=answer.version, errors=services.problem_messages(question, review, answer.errors),
+                   problems=answer.errors, saved_at=answer.updated_at.isoformat(), shown=changed_visibility)
 
 
 def _diff(before: str, after: str) -> list[tuple[str, str]]:
@@ -283,26 +329,38 @@ def _diff(before: str, after: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def _answer_of(review, question) -> Answer | None:
+    return db.session.scalar(select(Answer).where(Answer.review_id == review.id, Answer.question_id == question.id))
+
+
 @bp.route("/history/<path:code>", methods=["GET"])
 @review_member
 def history(review_id, code):
-    """Who changed an answer, what and when, with a readable difference between versions."""
-    review, standing = _visible_review(review_id)
-    if not can_see_draft_answers(standing):  # the history holds drafts: the State's own
-        abort(403, description=_("The history of an answer holds its drafts; only the State under review and "
-                                 "the secretariat see it."))
-    question, answer = _answer_or_404(review, code)
+    """Who changed an answer, what and when, with a readable difference between versions, and what was refused."""
+    review, standing = review_for(current_user, review_id)
+    question = _question_or_404(review, code)
+    require("read_history", standing, review, chain=_chain(review, question))
+    answer = _answer_of(review, question)
     revisions = [] if answer is None else db.session.scalars(
         select(AnswerRevision).where(AnswerRevision.answer_id == answer.id)
         .options(selectinload(AnswerRevision.author)).order_by(AnswerRevision.id)).all()
-    displays = [question.question_type.display(r.value, question.parsed_options, _locale()) for r in revisions]
+    options = services.options_of(question, review)
+    displays = [question.question_type.display(r.value, options, _locale()) for r in revisions]
     diffs = [_diff(displays[i - 1] if i else "", text) for i, text in enumerate(displays)]
-    sections = _sections(review)
-    root = services.section_chain(sections[question.section_id], sections)[0]
-    editable = services.may_edit_question(review, question, standing, sections)
-    return render_template("responses/history.html", review=review, question=question, answer=answer, root=root,
-                           revisions=list(zip(revisions, displays, diffs, strict=True))[::-1], editable=editable,
+    refused = [(r, _display_refused(question, options, r.value)) for r in services.refused_values(review, question)]
+    return render_template("responses/history.html", review=review, question=question, answer=answer,
+                           back=_back_to(review, question), refused=refused[::-1],
+                           revisions=list(zip(revisions, displays, diffs, strict=True))[::-1],
+                           editable=can("edit_answer", standing, review, chain=_chain(review, question)),
                            form=ConfirmForm(), locale=_locale())
+
+
+def _display_refused(question, options, value) -> str:
+    try:
+        shown = question.question_type.display(value, options, _locale())
+    except (TypeError, ValueError, AttributeError, KeyError):
+        shown = ""
+    return shown or json.dumps(value, ensure_ascii=False)[:2000]
 
 
 @bp.route("/history/<path:code>/restore/<int:revision_id>", methods=["POST"])
@@ -310,18 +368,26 @@ def history(review_id, code):
 def restore(review_id, code, revision_id):
     """Make an earlier value the current one (a new revision)."""
     review, standing = review_for(current_user, review_id)
-    question, answer = _answer_or_404(review, code)
+    question = _question_or_404(review, code)
+    require("read_history", standing, review, chain=_chain(review, question))
+    answer = _answer_of(review, question)
     revision = db.session.get(AnswerRevision, revision_id)
     if answer is None or revision is None or revision.answer_id != answer.id:
         abort(404)
     try:
-        services.restore_revision(answer, revision, review=review, user=current_user, standing=standing)
-    except (DomainError, services.Conflict) as error:
+        outcome = services.restore_revision(answer, revision, review=review, user=current_user, standing=standing,
+                                            session_key=_session_key())
+    except DomainError as error:
         db.session.rollback()
-        flash(getattr(error, "message", _("Someone saved a newer version meanwhile; try again.")), "error")
+        flash(error.message, "error")
     else:
-        db.session.commit()
-        flash(_("Version %(n)d is the current answer again.", n=revision.version), "success")
+        if outcome.conflicts or outcome.refused:
+            db.session.rollback()
+            flash(next(iter(outcome.refused.values())).message if outcome.refused
+                  else _("Someone saved a newer version meanwhile; try again."), "error")
+        else:
+            db.session.commit()
+            flash(_("Version %(n)d is the current answer again.", n=revision.version), "success")
     return redirect(url_for("responses.history", review_id=review.id, code=question.code))
 
 
@@ -330,9 +396,9 @@ def restore(review_id, code, revision_id):
 def accept(review_id, code):
     """Accept a contributor's answer."""
     review, standing = review_for(current_user, review_id)
-    question, answer = _answer_or_404(review, code)
-    if answer is None:
-        abort(404)
+    question = _question_or_404(review, code)
+    require("read_question", standing, review, chain=_chain(review, question))
+    answer = _answer_of(review, question) or abort(404)
     try:
         services.accept_contribution(answer, review=review, user=current_user, standing=standing)
     except DomainError as error:
@@ -341,17 +407,13 @@ def accept(review_id, code):
     else:
         db.session.commit()
         flash(_("The contribution to %(code)s is accepted.", code=question.code), "success")
-    sections = _sections(review)
-    root = services.section_chain(sections[question.section_id], sections)[0]
-    return redirect(url_for("responses.section", review_id=review.id, section_code=root.code) + f"#q-{question.code}")
+    return redirect(_back_to(review, question))
 
 
 # Attachments -----------------------------------------------------------------------------------
 
 def _attachment_folder():
-    from pathlib import Path
-
-    return Path(current_app.instance_path) / "attachments"
+    return services.attachment_folder(current_app.instance_path)
 
 
 @bp.route("/attachments/<path:code>", methods=["POST"])
@@ -359,12 +421,9 @@ def _attachment_folder():
 def upload(review_id, code):
     """Attach a file to an answer; the content must match an accepted type; a failed upload leaves nothing."""
     review, standing = review_for(current_user, review_id)
-    question, _answer = _answer_or_404(review, code)
-    sections = _sections(review)
-    root = services.section_chain(sections[question.section_id], sections)[0]
-    back = url_for("responses.section", review_id=review.id, section_code=root.code) + f"#q-{question.code}"
-    if not services.may_edit_question(review, question, standing, sections):
-        abort(403)
+    question = _question_or_404(review, code)
+    require("edit_answer", standing, review, chain=_chain(review, question))
+    back = _back_to(review, question)
     form = UploadForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -378,22 +437,14 @@ def upload(review_id, code):
     except files.FileRejected as error:
         flash(error.message, "error")
         return redirect(back)
-    attachment = Attachment(review_id=review.id, question_id=question.id, filename=stored.filename,
-                            content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                            storage_key=stored.storage_key, uploaded_by_id=current_user.id)
-    db.session.add(attachment)
     try:
-        db.session.flush()
-        if question.type == "attachments":
-            current = services.answers_of(review).get(question.code)
-            ids = list(current.value or []) if current else []
-            services.save_answer(review, question, [*ids, attachment.id], current.version if current else 0,
-                                 user=current_user, standing=standing, source="web")
+        services.attach_file(review, question, stored, user=current_user, standing=standing,
+                             session_key=_session_key())
         db.session.commit()
-    except (DomainError, services.Conflict) as error:
+    except DomainError as error:
         db.session.rollback()
         files.delete_stored(_attachment_folder(), stored.storage_key)
-        flash(getattr(error, "message", _("Someone saved this answer meanwhile; upload the file again.")), "error")
+        flash(error.message, "error")
         return redirect(back)
     except Exception:
         db.session.rollback()
@@ -403,47 +454,43 @@ def upload(review_id, code):
     return redirect(back)
 
 
+def _attachment_or_404(review, attachment_id) -> tuple[Attachment, Question]:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.review_id != review.id:
+        abort(404)
+    return attachment, db.session.get(Question, attachment.question_id)
+
+
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])
 @review_member
 def delete_attachment(review_id, attachment_id):
     """Remove an attached file while the answers are open; the removal is audited."""
     review, standing = review_for(current_user, review_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.review_id != review.id:
-        abort(404)
-    question = db.session.get(Question, attachment.question_id)
-    sections = _sections(review)
-    root = services.section_chain(sections[question.section_id], sections)[0]
-    back = url_for("responses.section", review_id=review.id, section_code=root.code) + f"#q-{question.code}"
-    if not services.may_edit_question(review, question, standing, sections):
-        abort(403)
+    attachment, question = _attachment_or_404(review, attachment_id)
+    require("edit_answer", standing, review, chain=_chain(review, question))
+    filename = attachment.filename
     try:
-        if question.type == "attachments":
-            current = services.answers_of(review).get(question.code)
-            if current is not None and attachment.id in (current.value or []):
-                services.save_answer(review, question, [i for i in current.value if i != attachment.id],
-                                     current.version, user=current_user, standing=standing)
-        audit.record("answer.attachment_removed", attachment, actor=current_user, review_id=review.id,
-                     question=question.code, filename=attachment.filename, sha256=attachment.sha256)
-        storage_key, filename = attachment.storage_key, attachment.filename
-        db.session.delete(attachment)
+        storage_key = services.remove_file(review, attachment, user=current_user, standing=standing,
+                                           session_key=_session_key())
         db.session.commit()
-    except (DomainError, services.Conflict) as error:
+    except DomainError as error:
         db.session.rollback()
-        flash(getattr(error, "message", _("Someone saved this answer meanwhile; try again.")), "error")
-        return redirect(back)
-    files.delete_stored(_attachment_folder(), storage_key)
+        flash(error.message, "error")
+        return redirect(_back_to(review, question))
+    if storage_key:
+        files.delete_stored(_attachment_folder(), storage_key)
     flash(_("%(name)s is no longer attached.", name=filename), "success")
-    return redirect(back)
+    return redirect(_back_to(review, question))
 
 
 @bp.route("/files/<int:attachment_id>")
 @review_member
 def download(review_id, attachment_id):
-    """Send an attached file to someone who may see the answer, as a download."""
-    review, _standing = _visible_review(review_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.review_id != review.id:
+    """Send an attached file, as a download, to someone who may see the version of the answer it belongs to."""
+    review, standing = review_for(current_user, review_id)
+    attachment, question = _attachment_or_404(review, attachment_id)
+    require("read_question", standing, review, chain=_chain(review, question))
+    if not services.attachment_is_visible(attachment, question, review, standing):
         abort(404)
     try:
         path = files.open_stored(_attachment_folder(), attachment.storage_key)
@@ -453,16 +500,15 @@ def download(review_id, attachment_id):
                      max_age=0)
 
 
-# Submission ------------------------------------------------------------------------------------
+# Submission, release, reopening -----------------------------------------------------------------
 
 @bp.route("/submit", methods=["GET", "POST"])
 @review_member
 def submit(review_id):
     """The focal point's check page: what still needs attention; then clear and submit."""
     review, standing = review_for(current_user, review_id)
-    if Role.FOCAL_POINT not in standing.roles_for(review.state_id):
-        abort(403)
-    problems = services.submission_problems(review) if review.phase == Phase.SELF_ASSESSMENT else []
+    require("check_submission", standing, review)
+    problems = services.submission_problems(review) if can("submit_answers", standing, review) else []
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -475,7 +521,26 @@ def submit(review_id):
             flash(_("The answers are submitted; the reviewing States have been told."), "success")
             return redirect(url_for("reviews.home", review_id=review.id))
     return render_template("responses/submit.html", review=review, problems=problems, form=form, locale=_locale(),
-                           phase_labels=PHASE_LABELS)
+                           phase_labels=PHASE_LABELS, can_submit=can("submit_answers", standing, review))
+
+
+@bp.route("/release", methods=["POST"])
+@review_member
+def release(review_id):
+    """The focal point releases the revised answers to the reviewing States."""
+    review, standing = review_for(current_user, review_id)
+    require("release_answers", standing, review)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            released = services.release_answers(review, None, user=current_user, standing=standing)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(n)d revised answer(s) released to the reviewing States.", n=len(released)), "success")
+    return redirect(url_for("responses.overview", review_id=review.id))
 
 
 @bp.route("/reopen", methods=["POST"])
@@ -483,14 +548,13 @@ def submit(review_id):
 def reopen(review_id):
     """The secretariat reopens submitted answers, with a reason."""
     review, standing = review_for(current_user, review_id)
-    if not standing.is_secretariat:
-        abort(403)
+    require("reopen_answers", standing, review)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Give the reason for reopening."), "error")
         return redirect(url_for("responses.overview", review_id=review.id))
     try:
-        services.reopen(review, form.reason.data, by=current_user, today=today_utc())
+        services.reopen(review, form.reason.data, by=current_user, standing=standing, today=today_utc())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -498,5 +562,4 @@ def reopen(review_id):
         db.session.commit()
         flash(_("The answers are open again for the State under review."), "success")
     return redirect(url_for("responses.overview", review_id=review.id))
-
 

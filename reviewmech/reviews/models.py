@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewmech.accounts.models import State, User
 from reviewmech.core.audit import register_action_labels
-from reviewmech.core.errors import DomainError
+from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.models import JSONValue, utcnow
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Questionnaire
@@ -96,28 +96,28 @@ def add_months(day: date, months: int) -> date:
     raise ValueError(day)  # pragma: no cover - day 28 always exists
 
 
-def _secretariat(membership, review) -> bool:
-    return membership.is_secretariat
+def _secretariat(standing, review) -> bool:
+    return standing.is_secretariat
 
 
-def _focal_point_under_review(membership, review) -> bool:
-    return Role.FOCAL_POINT in membership.roles_for(review.state_id)
+def _focal_point_under_review(standing, review) -> bool:
+    return standing.is_focal_point_of(review.state_id)
 
 
-def _secretariat_or_reviewing_focal_point(membership, review) -> bool:
-    return membership.is_secretariat or any(
-        Role.FOCAL_POINT in membership.roles_for(s.state_id) for s in review.reviewing_states)
+def _secretariat_or_reviewing_focal_point(standing, review) -> bool:
+    return standing.is_secretariat or bool(standing.reviewing_focal_point_state_ids)
 
 
-# (from, to) → (who, in words; the check on a Membership)
+# (from, to) → (who, in words; the check on a person's standing; whether a reason is required)
 TRANSITIONS = {
-    (Phase.PREPARATION, Phase.SELF_ASSESSMENT): (lambda: _("the secretariat"), _secretariat),
+    (Phase.PREPARATION, Phase.SELF_ASSESSMENT): (lambda: _("the secretariat"), _secretariat, False),
     (Phase.SELF_ASSESSMENT, Phase.DESK_REVIEW): (lambda: _("the focal point of the State under review"),
-                                                 _focal_point_under_review),
+                                                 _focal_point_under_review, False),
+    (Phase.DESK_REVIEW, Phase.SELF_ASSESSMENT): (lambda: _("the secretariat"), _secretariat, True),
     (Phase.DESK_REVIEW, Phase.DIALOGUE): (lambda: _("the secretariat or a focal point of a reviewing State"),
-                                          _secretariat_or_reviewing_focal_point),
-    (Phase.DIALOGUE, Phase.OBSERVATIONS): (lambda: _("the secretariat"), _secretariat),
-    (Phase.OBSERVATIONS, Phase.FINAL): (lambda: _("the secretariat"), _secretariat),
+                                          _secretariat_or_reviewing_focal_point, False),
+    (Phase.DIALOGUE, Phase.OBSERVATIONS): (lambda: _("the secretariat"), _secretariat, False),
+    (Phase.OBSERVATIONS, Phase.FINAL): (lambda: _("the secretariat"), _secretariat, False),
 }
 
 
@@ -173,17 +173,26 @@ class Review(db.Model):
         deadline = self.current_deadline
         return deadline is not None and deadline < today
 
-    def advance(self, to: Phase, actor: User, membership, today: date, note: str = "") -> None:
-        """Move to the next phase if `actor` may; raise DomainError saying why not otherwise."""
+    def allowed_moves(self, standing) -> list[Phase]:
+        """The phases this person may move the review to now."""
+        return [to for (frm, to), (_who, check, _reason) in TRANSITIONS.items()
+                if frm == self.phase and check(standing, self)]
+
+    def advance(self, to: Phase, actor: User, standing, today: date, note: str = "") -> None:
+        """Move to another phase if `actor` may; raise DomainError saying why not otherwise."""
         rule = TRANSITIONS.get((self.phase, to))
         if rule is None:
             raise DomainError(_("A review in the phase “%(current)s” cannot move to “%(target)s”.",
                                 current=phase_label(self.phase), target=phase_label(to)))
-        who, check = rule
-        if not check(membership, self):
-            raise DomainError(_("Only %(who)s can move this review to “%(target)s”.",
-                                who=who(), target=phase_label(to)))
-        if to == Phase.SELF_ASSESSMENT:
+        who, check, needs_reason = rule
+        if not check(standing, self):
+            raise NotAllowed(_("Only %(who)s can move this review to “%(target)s”.",
+                               who=who(), target=phase_label(to)))
+        note = (note or "").strip()
+        if needs_reason and not note:
+            raise DomainError(_("Give the reason for moving the review back to “%(target)s”.",
+                                target=phase_label(to)), field="note")
+        if to == Phase.SELF_ASSESSMENT and self.phase == Phase.PREPARATION:
             if len(self.reviewing_states) != 2:
                 raise DomainError(_("Draw the two reviewing States before the self-assessment starts."))
             if not any(p.is_active and p.role == Role.FOCAL_POINT and p.state_id == self.state_id
@@ -191,11 +200,14 @@ class Review(db.Model):
                 raise DomainError(_("Name the focal point of the State under review "
                                     "before the self-assessment starts."))
             self.self_assessment_due_on = add_months(today, self.self_assessment_months)
+        elif to == Phase.SELF_ASSESSMENT:  # reopened: at least a month to answer again
+            if self.self_assessment_due_on is None or self.self_assessment_due_on <= today:
+                self.self_assessment_due_on = add_months(today, 1)
         if to == Phase.DESK_REVIEW:
             self.submitted_at = utcnow()
             self.desk_review_due_on = add_months(today, self.desk_review_months)
         self.phase = to
-        self.phase_changes.append(PhaseChange(phase=to, changed_by_id=actor.id, note=note))
+        self.phase_changes.append(PhaseChange(phase=to, changed_by_id=actor.id if actor else None, note=note))
 
 
 class ReviewState(db.Model):

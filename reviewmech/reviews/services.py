@@ -33,7 +33,7 @@ from reviewmech.reviews.models import (
     Slot,
     StateRole,
 )
-from reviewmech.reviews.policy import Membership, can_manage_participants, can_request_redraw
+from reviewmech.reviews.policy import Membership, can, require
 
 REMINDER_DAYS = (30, 7, 1, 0)
 
@@ -165,10 +165,9 @@ def draw_reviewers(*, cycle: int, instrument: str, by: User | None, seed: int | 
 def redraw_reviewer(review: Review, slot: Slot, *, by: User, standing: Membership,
                     max_redraws: int | None = None, seed: int | None = None) -> ReviewState:
     """Replace one reviewing State by a new lot, at the request of the State under review."""
-    if not can_request_redraw(standing):
-        raise DomainError(_("Only the focal point of the State under review or the secretariat can ask for a redraw."))
     if review.phase.index > Phase.SELF_ASSESSMENT.index:
         raise DomainError(_("Reviewers can no longer be redrawn once the desk review has started."))
+    require("request_redraw", standing, review)
     current = next((s for s in review.reviewing_states if s.slot == slot), None)
     if current is None:
         raise DomainError(_("Draw the reviewing States first."))
@@ -215,9 +214,8 @@ def add_participant(review: Review, *, state: State, role: Role, by: User, stand
     """Add a person to a review for a State; a focal point replaces the previous one; may invite the person."""
     if state.id not in {s.state_id for s in review.states}:
         raise DomainError(_("%(state)s takes no part in this review.", state=state.name_en), field="state")
-    if not can_manage_participants(standing, state.id):
-        raise DomainError(_("You can only add people of your own State, as its focal point."))
-    if role == Role.FOCAL_POINT and not standing.is_secretariat:
+    require("manage_participants", standing, review, state_id=state.id)
+    if role == Role.FOCAL_POINT and not can("name_focal_point", standing, review):
         raise DomainError(_("Only the secretariat names a focal point."), field="role")
     user = find_user_by_email(email)
     if user is None:
@@ -258,10 +256,8 @@ def add_participant(review: Review, *, state: State, role: Role, by: User, stand
 
 def remove_participant(participant: Participant, *, by: User, standing: Membership) -> None:
     """End a person's part in a review (kept as history)."""
-    if not can_manage_participants(standing, participant.state_id):
-        raise DomainError(_("You can only remove people of your own State, as its focal point."))
-    if participant.role == Role.FOCAL_POINT and not standing.is_secretariat:
-        raise DomainError(_("Only the secretariat replaces a focal point."))
+    require("end_participation", standing, participant.review, state_id=participant.state_id,
+            role=participant.role)
     if not participant.is_active:
         raise DomainError(_("This person no longer takes part."))
     participant.ended_at = utcnow()

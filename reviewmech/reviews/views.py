@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -32,7 +34,6 @@ from reviewmech.reviews.forms import (
 from reviewmech.reviews.models import (
     PHASE_LABELS,
     ROLE_LABELS,
-    TRANSITIONS,
     LotDraw,
     Participant,
     Phase,
@@ -41,13 +42,7 @@ from reviewmech.reviews.models import (
     Role,
     Slot,
 )
-from reviewmech.reviews.policy import (
-    can_manage_participants,
-    can_request_redraw,
-    can_see_answers,
-    review_for,
-    review_member,
-)
+from reviewmech.reviews.policy import can, require, review_for, review_member
 
 bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/reviews")
 dashboard_bp = Blueprint("dashboard", __name__)
@@ -163,35 +158,40 @@ def draw_record(draw_id):
     return render_template("reviews/draw_record.html", record=record, verified=verified)
 
 
+# Blocks that features above reviews show on a review's home (answers' progress, threads, …), in order.
+HOME_BLOCKS: list[tuple[int, Callable]] = []
+
+
+def register_home_block(position: int, render: Callable) -> None:
+    """Let a feature show a block on a review's home: `render(review, standing)` returns HTML or None."""
+    HOME_BLOCKS.append((position, render))
+    HOME_BLOCKS.sort(key=lambda item: item[0])
+
+
 @bp.route("/<int:review_id>")
 @review_member
 def home(review_id):
-    """A review's home: phases with dates, States, participants, progress and recent activity."""
+    """A review's home: phases with dates, States, participants, the features' blocks and recent activity."""
     review, standing = review_for(current_user, review_id)
     activity = db.session.scalars(
         select(AuditEvent).where(AuditEvent.review_id == review.id).order_by(AuditEvent.id.desc()).limit(15)
     ).all()
-    # Submitting the answers (self-assessment → desk review) goes through the check page.
-    next_phases = [to for (frm, to) in TRANSITIONS if frm == review.phase and to != Phase.DESK_REVIEW
-                   and TRANSITIONS[(frm, to)][1](standing, review)]
+    # Submitting (self-assessment → desk review) goes through the check page, reopening through the answers page.
+    next_phases = [to for to in review.allowed_moves(standing) if to.index > review.phase.index
+                   and (review.phase, to) != (Phase.SELF_ASSESSMENT, Phase.DESK_REVIEW)]
     phase_form = PhaseForm()
     phase_form.phase.choices = [SelectChoice(p.value, str(PHASE_LABELS[p])) for p in next_phases]
     redraw_form = RedrawForm()
     redraw_form.slot.choices = [SelectChoice(s.slot.value, f"{s.state.name(_locale())} ({SLOT_LABELS[s.slot]})")
                                 for s in review.reviewing_states]
     entered = {change.phase: change.changed_at for change in review.phase_changes}
-    from reviewmech.responses.services import answer_values
-
-    values = answer_values(review) if can_see_answers(standing, review) else {}
-    sections = services.section_progress(review, values)
+    blocks = [html for _position, render in HOME_BLOCKS if (html := render(review, standing))]
     return render_template(
         "reviews/home.html", review=review, standing=standing, activity=activity, phase_form=phase_form,
         deadline_form=DeadlineForm(), redraw_form=redraw_form, entered=entered, phases=list(Phase),
         phase_labels=PHASE_LABELS, role_labels=ROLE_LABELS, slot_labels=SLOT_LABELS, today=services.today_utc(),
-        sections=sections, can_see_answers=can_see_answers(standing, review),
-        can_redraw=can_request_redraw(standing) and review.reviewing_states and review.phase.index <= 1,
-        can_manage=any(can_manage_participants(standing, s.state_id) for s in review.states),
-        locale=_locale(),
+        blocks=blocks, can_redraw=can("request_redraw", standing, review) and bool(review.reviewing_states),
+        can_manage=can("manage_participants", standing, review), locale=_locale(),
     )
 
 
@@ -225,8 +225,7 @@ def move(review_id):
 def extend(review_id):
     """Extend the current deadline (secretariat), with a reason."""
     review, standing = review_for(current_user, review_id)
-    if not standing.is_secretariat:
-        abort(403)
+    require("extend_deadline", standing, review)
     form = DeadlineForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -268,8 +267,8 @@ def _participant_form(review, standing) -> ParticipantForm:
     form = ParticipantForm()
     locale = _locale()
     form.state.choices = [SelectChoice(str(s.state_id), s.state.name(locale)) for s in review.states
-                          if can_manage_participants(standing, s.state_id)]
-    roles = list(Role) if standing.is_secretariat else [Role.EXPERT, Role.CONTRIBUTOR, Role.OBSERVER]
+                          if can("manage_participants", standing, review, state_id=s.state_id)]
+    roles = list(Role) if can("name_focal_point", standing, review) else [Role.EXPERT, Role.CONTRIBUTOR, Role.OBSERVER]
     form.role.choices = [SelectChoice(r.value, str(ROLE_LABELS[r])) for r in roles]
     form.sections.choices = [
         SelectChoice(s.code, f"{'— ' * s.depth}{s.text('title', locale)[0]}") for s in db.session.scalars(
@@ -282,7 +281,7 @@ def _participant_form(review, standing) -> ParticipantForm:
 def participants(review_id):
     """The people of a review; the secretariat and focal points add people."""
     review, standing = review_for(current_user, review_id)
-    can_manage = any(can_manage_participants(standing, s.state_id) for s in review.states)
+    can_manage = can("manage_participants", standing, review)
     form = _participant_form(review, standing) if can_manage else None
     if request.method == "POST":
         if form is None:
@@ -304,7 +303,7 @@ def participants(review_id):
         .options(selectinload(Participant.user), selectinload(Participant.state)).order_by(Participant.id)
     ).all()
     return render_template("reviews/participants.html", review=review, standing=standing, form=form, rows=rows,
-                           role_labels=ROLE_LABELS, can_manage_participants=can_manage_participants,
+                           role_labels=ROLE_LABELS,
                            end_form=ConfirmForm(), locale=_locale())
 
 

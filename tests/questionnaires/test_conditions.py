@@ -3,6 +3,7 @@
 import pytest
 
 from reviewmech.questionnaires.conditions import as_json, can_hold, evaluate, visible_codes
+from tests.pure import _no_database  # noqa: F401 - these tests need no database
 
 YES = {"question": "a", "in": ["yes", "partial"]}
 

@@ -3,6 +3,7 @@
 import pytest
 
 from reviewmech.questionnaires.schema import QuestionnaireFileError, read_questionnaire
+from tests.pure import _no_database  # noqa: F401 - these tests need no database
 from tests.questionnaires.helpers import questionnaire, texts, write
 
 

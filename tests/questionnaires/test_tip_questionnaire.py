@@ -6,6 +6,7 @@ import pytest
 
 from reviewmech.questionnaires.schema import iter_questions, read_questionnaire
 from reviewmech.questionnaires.services import translation_completeness
+from tests.pure import _no_database  # noqa: F401 - these tests need no database
 
 FILE = Path(__file__).resolve().parents[2] / "questionnaires" / "tip-protocol-resolution.yaml"
 OPERATIVE = [str(n) for n in range(1, 18)] + [f"13({letter})" for letter in "abcdefghijk"]

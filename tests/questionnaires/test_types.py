@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewmech.questionnaires.types import TYPES, NumberOptions, TableOptions
+from tests.pure import _no_database  # noqa: F401 - these tests need no database
 from tests.questionnaires.helpers import texts
 
 OPTIONS = {
@@ -44,6 +45,12 @@ VALID = {
 }
 
 
+def _messages(name, result, options=None, locale="en"):
+    question_type = TYPES[name]
+    options = options if options is not None else question_type.parse_options(OPTIONS[name])
+    return [question_type.message(problem, options, locale) for problem in result.errors]
+
+
 def test_every_type_is_registered_once():
     assert sorted(TYPES) == sorted(OPTIONS)
 
@@ -51,20 +58,26 @@ def test_every_type_is_registered_once():
 @pytest.mark.parametrize("name", sorted(OPTIONS))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=json_values)
-def test_normalize_never_crashes_on_arbitrary_json(name, value):
+def test_any_json_is_refused_or_normalized_and_never_crashes(name, value):
     question_type = TYPES[name]
     options = question_type.parse_options(OPTIONS[name])
+    refusal = question_type.refusal(value, options)
+    if refusal is not None:
+        assert question_type.message(refusal, options, "fr")
+        return
     result = question_type.normalize(value, options)
     assert isinstance(result.errors, list)
+    assert question_type.refusal(result.value, options) is None  # a kept draft is itself an acceptable value
     question_type.is_empty(result.value)
     question_type.display(result.value, options, "fr")
-    question_type.to_cells(result.value, options, "es")
+    [question_type.message(problem, options, "es") for problem in result.errors]
+    question_type.from_cells(question_type.to_cells(result.value, options, "es"), options, "es")
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS))
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_a_valid_value_round_trips_without_errors(name, data):
+def test_a_valid_value_round_trips_without_errors_through_normalizing_and_cells(name, data):
     question_type = TYPES[name]
     options = question_type.parse_options(OPTIONS[name])
     value = data.draw(VALID[name])
@@ -72,20 +85,50 @@ def test_a_valid_value_round_trips_without_errors(name, data):
     assert first.errors == []
     second = question_type.normalize(first.value, options)
     assert second.errors == [] and second.value == first.value
+    if question_type.importable:
+        cells = question_type.to_cells(first.value, options, "fr")
+        back = question_type.normalize(question_type.from_cells(cells, options, "fr"), options)
+        assert back.errors == [] and back.value == first.value
+
+
+@pytest.mark.parametrize("name, value", [
+    ("legislation", "Law 12 of 2004"), ("legislation", [{"title": 5}]), ("legislation", [{"title": "A", "page": "3"}]),
+    ("legislation", ["Law 12"]), ("number", [1, 2]), ("number", True), ("number", {"n": 1}),
+    ("number", float("inf")), ("text", 42), ("text", ["a"]), ("date", 20240101), ("yes_no_partial", ["yes"]),
+    ("single_choice", 1), ("multi_choice", [1]), ("table", "12"), ("table", {"1999": {"women": 1}}),
+    ("table", {"2022": {"children": 1}}), ("table", {"2022": {"women": True}}), ("attachments", ["x"]),
+    ("attachments", [0]),
+])
+def test_a_value_of_the_wrong_kind_is_refused_not_emptied(name, value):
+    question_type = TYPES[name]
+    options = question_type.parse_options(OPTIONS[name])
+    problem = question_type.refusal(value, options)
+    assert problem is not None and problem.code.startswith("refused")
+    assert question_type.message(problem, options, "en")
+
+
+@pytest.mark.parametrize("value, character", [("a\x00b", "U+0000"), ("\ud800", "U+D800"),
+                                              ([{"title": "Law\x00"}], "U+0000"), ({"2022": {"x\udfff": 1}}, "U+DFFF")])
+def test_characters_a_database_cannot_store_are_named(value, character):
+    options = TYPES["text"].parse_options({})
+    problem = TYPES["text"].refusal(value, options)
+    assert problem.code == "unstorable"
+    assert TYPES["text"].message(problem, options, "en") == (
+        f"The answer contains a character that cannot be stored ({character}). Remove it and save again.")
 
 
 @pytest.mark.parametrize("value, errors", [
     (42, []), ("42", []), (" 1 000 ", ["Enter a number of at most 100."]), (-1, ["Enter a number of at least 0."]),
-    (2.5, ["Enter a whole number."]), ("many", ["Enter a number."]), (True, ["Enter a number."]),
+    (2.5, ["Enter a whole number."]), ("many", ["Enter a number."]),
 ])
 def test_numbers_are_checked_against_their_options(value, errors):
     options = NumberOptions(min=0, max=100, integer=True)
-    assert TYPES["number"].normalize(value, options).errors == errors
+    assert _messages("number", TYPES["number"].normalize(value, options), options) == errors
 
 
 def test_an_invalid_number_is_kept_as_typed_so_nothing_is_lost():
     result = TYPES["number"].normalize("about 40", NumberOptions())
-    assert result.value == "about 40" and result.errors == ["Enter a number."]
+    assert result.value == "about 40" and _messages("number", result, NumberOptions()) == ["Enter a number."]
 
 
 def test_table_cells_may_be_blank_or_not_available_and_totals_are_derived():
@@ -99,23 +142,44 @@ def test_table_cells_may_be_blank_or_not_available_and_totals_are_derived():
         "rows": {"2022": 12, "2023": 3}, "columns": {"women": 15, "men": 0}, "grand": 15}
 
 
-def test_table_cells_that_are_not_figures_are_reported():
+def test_table_cells_that_are_not_figures_are_reported_by_cell_in_the_readers_language():
     options = TableOptions.model_validate(OPTIONS["table"])
-    result = TYPES["table"].normalize({"2022": {"women": "twelve", "men": -1}, "1999": {"men": 1}}, options)
-    assert result.errors == ["2022 × Women: enter a number or n/a.", "2022 × Men: a figure cannot be negative.",
-                             "The table has no row 1999."]
+    result = TYPES["table"].normalize({"2022": {"women": "twelve", "men": -1}}, options)
+    assert result.value == {"2022": {"women": "twelve", "men": -1}}  # kept as typed
+    assert _messages("table", result, options) == ["2022 × Women: enter a number or n/a.",
+                                                   "2022 × Men: a figure cannot be negative."]
+    assert _messages("table", result, options, "fr")[0].startswith("2022 (fr) × Women (fr)")
+    assert [p.params for p in result.errors] == [{"row": "2022", "column": "women"}, {"row": "2022", "column": "men"}]
+
+
+def test_a_count_refuses_decimals_and_names_the_cell():
+    options = TableOptions.model_validate(OPTIONS["table"])
+    result = TYPES["table"].normalize({"2022": {"women": "12,5"}}, options)
+    assert _messages("table", result, options) == [
+        "2022 × Women: enter a whole number (a count cannot have decimals)."]
+    rates = TableOptions.model_validate(OPTIONS["table"] | {"integer": False})
+    assert TYPES["table"].normalize({"2022": {"women": "12,5"}}, rates).errors == []
 
 
 def test_a_citation_needs_a_title():
     result = TYPES["legislation"].normalize([{"article": "art. 3", "year": "20x4", "link": "ftp://x"}], None)
-    assert result.errors == ["Citation 1 needs a title.", "Citation 1: the year has four digits.",
-                             "Citation 1: the link starts with http:// or https://."]
+    assert _messages("legislation", result) == [
+        "Citation 1 needs a title.", "Citation 1: the year has four digits.",
+        "Citation 1: the link starts with http:// or https://."]
 
 
 def test_choices_must_be_known_keys():
     options = TYPES["multi_choice"].parse_options(OPTIONS["multi_choice"])
     assert TYPES["multi_choice"].normalize(["b", "a", "b"], options).value == ["a", "b"]
-    assert TYPES["multi_choice"].normalize(["z"], options).errors == ["Choose among the offered answers."]
+    assert _messages("multi_choice", TYPES["multi_choice"].normalize(["z"], options)) == [
+        "Choose among the offered answers."]
+
+
+def test_a_problem_stored_by_an_older_version_as_text_is_shown_as_it_was():
+    from reviewmech.questionnaires.types import Problem
+
+    options = TYPES["text"].parse_options({})
+    assert TYPES["text"].message(Problem.from_json("Enter text."), options, "fr") == "Enter text."
 
 
 def test_aggregation_across_states():
@@ -127,9 +191,16 @@ def test_aggregation_across_states():
         == {"2022": {"women": 5}}
 
 
-def test_a_table_fills_its_spreadsheet_cells_row_by_row():
+def test_a_table_fills_its_spreadsheet_cells_as_a_grid():
     options = TYPES["table"].parse_options(OPTIONS["table"])
-    assert TYPES["table"].to_cells({"2022": {"men": 4}}, options, "en") == [None, 4]
+    assert TYPES["table"].to_cells({"2022": {"men": 4}}, options, "en") == [[None, 4]]
+
+
+def test_choices_are_read_back_from_cells_by_label_in_any_language_or_key():
+    options = TYPES["multi_choice"].parse_options(OPTIONS["multi_choice"])
+    assert TYPES["multi_choice"].from_cells([["B (fr); a"]], options, "fr") == ["b", "a"]
+    yes_no = TYPES["yes_no_partial"].parse_options({})
+    assert TYPES["yes_no_partial"].from_cells([["Yes, in part"]], yes_no, "en") == "partial"
 
 
 def test_display_is_in_the_readers_language():

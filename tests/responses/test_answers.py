@@ -38,14 +38,15 @@ def people():
 
 # Autosave and conflicts ------------------------------------------------------------------------
 
-def test_autosave_saves_and_returns_the_new_version_and_visibility(sign_in, people):
+def test_autosave_saves_and_returns_the_new_version_and_what_became_shown_or_hidden(sign_in, people):
     client = sign_in(people.focal_point)
     response = _save(client, people.review, "1.1", "no")
     body = response.get_json()
     assert response.status_code == 200 and body["version"] == 1 and body["errors"] == []
-    assert body["shown"]["1.3"] is True and body["shown"]["1.2"] is False
+    assert body["shown"] == {"1.3": True}  # only what changed: 1.2 stays hidden
     assert _answer(people.review, "1.1").value == "no"
     assert db.session.get(Review, people.review.id).required_answered == 1
+    assert _save(client, people.review, "1.1", "yes", version=1).get_json()["shown"] == {"1.2": True, "1.3": False}
 
 
 def test_a_save_on_an_older_version_is_refused_with_both_values(sign_in, people):

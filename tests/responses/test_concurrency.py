@@ -87,7 +87,7 @@ def test_concurrent_saves_of_one_answer(committing_app):
     for version in (0, 1, 2):
         results = _race(committing_app, review_id, emails, "1.3", version)
         statuses = sorted(status for status, _body in results)
-        assert statuses == [200] + [409] * (THREADS - 1), statuses
+        assert statuses == [200] + [409] * (THREADS - 1), (statuses, results)
         winner = next(body for status, body in results if status == 200)
         assert winner["version"] == version + 1
         with committing_app.app_context():

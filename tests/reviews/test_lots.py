@@ -1,6 +1,6 @@
 """The drawing of lots: every constraint, reproducibility, verification and redraws.
 
-Pure tests: no app, no database (the autouse `_isolated` fixture of conftest runs around them, unused).
+Pure tests: no app, no database.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from reviewmech.reviews.lots import (
     redraw,
     verify,
 )
+from tests.pure import _no_database  # noqa: F401 - these tests need no database
 
 STATES_CSV = Path(__file__).resolve().parents[2] / "reviewmech" / "accounts" / "data" / "un_member_states.csv"
 PROPERTY = settings(

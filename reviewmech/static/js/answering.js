@@ -6,9 +6,8 @@
 
   const SAVE_DELAY_MS = 1200;
   const MAX_RETRY_S = 30;
+  const MAX_SERVER_ERRORS = 3; // a 500 is retried a few times, then the person is told (a 503 or no network: always)
   const REQUEST_TIMEOUT_MS = 90000;
-  const SIMPLE_TYPES = new Set(["yes_no_partial", "single_choice", "multi_choice", "text", "number", "date"]);
-  const CHOICE_TYPES = new Set(["yes_no_partial", "single_choice"]);
   const CITATION_FIELDS = ["title", "article", "year", "link", "excerpt"];
   const NEVER = { any: [] }; // a condition that never holds
   const DEFAULTS = {
@@ -16,6 +15,7 @@
     msgSaved: "Saved at {time}",
     msgRetrying: "Not saved — retrying in {seconds} s",
     msgNotSaved: "Not saved",
+    msgFailed: "Not saved: the server could not save this answer. Your text is kept on this page; choose Retry, or try again later.",
     msgSignedOut: "Your session has ended. Your text is kept on this page: sign in again in another tab, then choose Retry.",
     msgSignIn: "Sign in (opens a new tab)",
     msgRetry: "Retry",
@@ -162,37 +162,6 @@
     return table;
   }
 
-  function readChoice(q) {
-    for (const field of named(q, baseName(q))) {
-      if (field.tagName === "SELECT") return field.value || null;
-      if (field.checked) return field.value;
-    }
-    return null;
-  }
-
-  // The JSON value of a question as docs/answering.md lists it; undefined when the page has no inputs for it.
-  function readValue(q) {
-    const single = named(q, baseName(q))[0];
-    switch (q.type) {
-      case "yes_no_partial":
-      case "single_choice":
-        return single ? readChoice(q) : undefined;
-      case "multi_choice":
-        return single ? named(q, baseName(q)).filter((f) => f.checked).map((f) => f.value) : undefined;
-      case "text":
-      case "number":
-        return single ? single.value : undefined;
-      case "date":
-        return single ? single.value || null : undefined;
-      case "legislation":
-        return citationParts(q).size ? readCitations(q) : undefined;
-      case "table":
-        return tableCells(q).length ? readTable(q) : undefined;
-      default:
-        return undefined;
-    }
-  }
-
   function writeCitations(q, value) {
     const citations = Array.isArray(value) ? value : [];
     while (citationParts(q).size < citations.length + 1 && addCitationRow(q)) { /* one more empty row */ }
@@ -206,85 +175,148 @@
     }
   }
 
-  function writeValue(q, value) {
-    if (CHOICE_TYPES.has(q.type) || q.type === "multi_choice") {
-      const chosen = Array.isArray(value) ? value.map(String) : [value === null || value === undefined ? null : String(value)];
-      for (const field of named(q, baseName(q))) {
-        if (field.tagName === "SELECT") field.value = chosen[0] || "";
-        else field.checked = chosen.includes(field.value);
-      }
-    } else if (q.type === "legislation") {
-      writeCitations(q, value);
-    } else if (q.type === "table") {
-      const table = value && typeof value === "object" ? value : {};
-      for (const [field, row, column] of tableCells(q)) {
-        const cells = has(table, row) && table[row] && typeof table[row] === "object" ? table[row] : {};
-        field.value = has(cells, column) && cells[column] !== null ? String(cells[column]) : "";
-      }
-    } else {
-      const field = named(q, baseName(q))[0];
-      if (field) field.value = value === null || value === undefined ? "" : String(value);
+  function writeChoices(q, value) {
+    const chosen = Array.isArray(value) ? value.map(String) : [value === null || value === undefined ? null : String(value)];
+    for (const field of named(q, baseName(q))) {
+      if (field.tagName === "SELECT") field.value = chosen[0] || "";
+      else field.checked = chosen.includes(field.value);
     }
   }
 
-  // What the page shows for a value: the labels of the chosen options, else the typed text.
-  function displayValue(q) {
-    const value = readValue(q);
-    if (CHOICE_TYPES.has(q.type) || q.type === "multi_choice") {
-      return named(q, baseName(q)).filter((f) => f.checked || (f.tagName === "SELECT" && f.value))
-        .map((f) => (f.tagName === "SELECT" ? f.selectedOptions[0].textContent : (f.closest("label") || f).textContent).trim())
-        .join("; ");
-    }
-    if (q.type === "legislation") {
-      return value.map((c) => [[c.title, c.article, c.year].filter(Boolean).join(", "), c.link, c.excerpt]
-        .filter(Boolean).join(" — ")).join("\n");
-    }
-    if (q.type === "table") {
-      return Object.entries(value).map(([row, cells]) => `${row}: ${Object.entries(cells)
-        .map(([column, cell]) => `${column} ${cell}`).join("; ")}`).join("\n");
-    }
+  function displayChoices(q) {
+    return named(q, baseName(q)).filter((f) => f.checked || (f.tagName === "SELECT" && f.value))
+      .map((f) => (f.tagName === "SELECT" ? f.selectedOptions[0].textContent : (f.closest("label") || f).textContent).trim())
+      .join("; ");
+  }
+
+  function single(q) {
+    return named(q, baseName(q))[0];
+  }
+
+  function writeSingle(q, value) {
+    const field = single(q);
+    if (field) field.value = value === null || value === undefined ? "" : String(value);
+  }
+
+  function displaySingle(q) {
+    const value = TYPES[q.type].read(q);
     return value === null || value === undefined ? "" : String(value);
   }
 
   // A value as the server would store it, to test conditions and to compare two values.
   function parseNumber(text) {
-    const cleaned = text.trim().replace(/[\u00a0 ]/g, "");
+    const cleaned = text.trim().replace(/[\u00a0\u202f ]/g, "");
     if (/^-?\d+$/.test(cleaned)) return parseInt(cleaned, 10);
     if (/^-?\d+[.,]\d+$/.test(cleaned)) return parseFloat(cleaned.replace(",", "."));
     return null;
   }
 
-  function normalized(type, value) {
-    if (value === undefined || value === null) return null;
-    if (typeof value === "string" && !value.trim()) return null;
-    if (type === "text" && typeof value === "string") return value.replace(/\r\n?/g, "\n");
-    if (type === "number" && typeof value === "string") {
-      const number = parseNumber(value);
-      return number === null ? value : number;
-    }
-    if (type === "date" && typeof value === "string") return value.trim();
-    if (type === "multi_choice" && Array.isArray(value)) return [...value].sort();
-    if (type === "legislation" && Array.isArray(value)) {
-      return value.filter((c) => c && !isBlankCitation(c)).map((c) => {
+  const keep = (value) => value;
+
+  // What the script knows of each question type (docs/answering.md lists the inputs and values):
+  // read the JSON value from the inputs (undefined when the page has none), write a value into them,
+  // display the inputs as text, normalize a value as the server stores it, and whether it can set a
+  // value itself (else "keep theirs" fetches the answer again). A new type adds one entry here.
+  const CHOICE = {
+    read: (q) => {
+      if (!single(q)) return undefined;
+      for (const field of named(q, baseName(q))) {
+        if (field.tagName === "SELECT") return field.value || null;
+        if (field.checked) return field.value;
+      }
+      return null;
+    },
+    write: writeChoices, display: displayChoices, normalize: keep, writable: true,
+  };
+  const TYPES = {
+    yes_no_partial: CHOICE,
+    single_choice: CHOICE,
+    multi_choice: {
+      read: (q) => (single(q) ? named(q, baseName(q)).filter((f) => f.checked).map((f) => f.value) : undefined),
+      write: writeChoices, display: displayChoices, writable: true,
+      normalize: (value) => (Array.isArray(value) ? [...value].sort() : value),
+    },
+    text: {
+      read: (q) => (single(q) ? single(q).value : undefined), write: writeSingle, display: displaySingle, writable: true,
+      normalize: (value) => (typeof value === "string" ? value.replace(/\r\n?/g, "\n") : value), mergeable: true,
+    },
+    number: {
+      read: (q) => (single(q) ? single(q).value : undefined), write: writeSingle, display: displaySingle, writable: true,
+      normalize: (value) => {
+        if (typeof value !== "string") return value;
+        const number = parseNumber(value);
+        return number === null ? value : number;
+      },
+    },
+    date: {
+      read: (q) => (single(q) ? single(q).value || null : undefined), write: writeSingle, display: displaySingle,
+      writable: true, normalize: (value) => (typeof value === "string" ? value.trim() : value),
+    },
+    legislation: {
+      read: (q) => (citationParts(q).size ? readCitations(q) : undefined),
+      write: writeCitations,
+      display: (q) => readCitations(q).map((c) => [[c.title, c.article, c.year].filter(Boolean).join(", "), c.link,
+        c.excerpt].filter(Boolean).join(" — ")).join("\n"),
+      normalize: (value) => (Array.isArray(value) ? value.filter((c) => c && !isBlankCitation(c)).map((c) => {
         const clean = {};
         for (const part of CITATION_FIELDS) clean[part] = String(c[part] || "").trim() || null;
         return clean;
-      });
-    }
-    if (type === "table" && value && typeof value === "object") {
-      const table = {};
-      for (const [row, cells] of Object.entries(value)) {
-        for (const [column, cell] of Object.entries(cells || {})) {
-          if (cell === null || String(cell).trim() === "") continue;
-          const text = String(cell).trim();
-          const number = typeof cell === "number" ? cell : parseNumber(text);
-          if (!has(table, row)) table[row] = {};
-          table[row][column] = number === null ? (/^(n\/a|na|n\.a\.)$/i.test(text) ? "n/a" : text) : number;
+      }) : value),
+      writable: false,
+    },
+    table: {
+      read: (q) => (tableCells(q).length ? readTable(q) : undefined),
+      write: (q, value) => {
+        const table = value && typeof value === "object" ? value : {};
+        for (const [field, row, column] of tableCells(q)) {
+          const cells = has(table, row) && table[row] && typeof table[row] === "object" ? table[row] : {};
+          field.value = has(cells, column) && cells[column] !== null ? String(cells[column]) : "";
         }
-      }
-      return table;
-    }
-    return value;
+      },
+      display: (q) => Object.entries(readTable(q)).map(([row, cells]) => `${row}: ${Object.entries(cells)
+        .map(([column, cell]) => `${column} ${cell}`).join("; ")}`).join("\n"),
+      normalize: (value) => {
+        if (!value || typeof value !== "object") return value;
+        const table = {};
+        for (const [row, cells] of Object.entries(value)) {
+          for (const [column, cell] of Object.entries(cells || {})) {
+            if (cell === null || String(cell).trim() === "") continue;
+            const text = String(cell).trim();
+            const number = typeof cell === "number" ? cell : parseNumber(text);
+            if (!has(table, row)) table[row] = {};
+            table[row][column] = number === null ? (/^(n\/a|na|n\.a\.)$/i.test(text) ? "n/a" : text) : number;
+          }
+        }
+        return table;
+      },
+      // the cells a problem names, so that only they are marked
+      fieldsOf: (q, problem) => tableCells(q).filter(([, row, column]) => problem && problem.params
+        && problem.params.row === row && problem.params.column === column).map(([field]) => field),
+      writable: false,
+    },
+  };
+  const NO_INPUTS = { read: () => undefined, write: () => {}, display: () => "", normalize: keep, writable: false };
+
+  function typeOf(q) {
+    return has(TYPES, q.type) ? TYPES[q.type] : NO_INPUTS;
+  }
+
+  function readValue(q) {
+    return typeOf(q).read(q);
+  }
+
+  function writeValue(q, value) {
+    typeOf(q).write(q, value);
+  }
+
+  function displayValue(q) {
+    return typeOf(q).display(q);
+  }
+
+  function normalized(type, value) {
+    if (value === undefined || value === null) return null;
+    if (typeof value === "string" && !value.trim()) return null;
+    return (has(TYPES, type) ? TYPES[type] : NO_INPUTS).normalize(value);
   }
 
   function sameAnswer(q, a, b) {
@@ -309,12 +341,15 @@
     part(q, "data-status", () => make("p", { className: "save-status", role: "status" })).textContent = text;
   }
 
-  function renderErrors(q, errors) {
+  // The problems of an answer; a type that knows which of its inputs a problem names marks only those.
+  function renderErrors(q, errors, problems) {
     const list = part(q, "data-errors", () => make("ul", { className: "field-errors" }));
     list.replaceChildren(...errors.map((error) => make("li", { textContent: String(error) })));
+    const pointed = typeOf(q).fieldsOf ? (problems || []).flatMap((problem) => typeOf(q).fieldsOf(q, problem)) : [];
     for (const field of fields(q)) {
       if (!belongsTo(q, field)) continue;
-      if (errors.length) field.setAttribute("aria-invalid", "true");
+      const invalid = pointed.length ? pointed.includes(field) : errors.length > 0;
+      if (invalid) field.setAttribute("aria-invalid", "true");
       else field.removeAttribute("aria-invalid");
     }
   }
@@ -483,7 +518,8 @@
     if (answer.status === 200 && Number.isInteger(data.version)) saved(q, data, serialize(value));
     else if (answer.status === 409) conflicted(q, data, value);
     else if (answer.status === 401) signedOut(q, data);
-    else if ([0, 200, 408, 429].includes(answer.status) || answer.status >= 500) retryLater(q);
+    else if ([0, 200, 408, 429, 502, 503, 504].includes(answer.status)) retryLater(q);
+    else if (answer.status >= 500) serverFailed(q, data);
     else refused(q, data);
   }
 
@@ -564,7 +600,8 @@
     q.saved = sentJson;
     q.force = false;
     q.retryDelay = 0;
-    renderErrors(q, Array.isArray(data.errors) ? data.errors : []);
+    q.serverErrors = 0;
+    renderErrors(q, Array.isArray(data.errors) ? data.errors : [], Array.isArray(data.problems) ? data.problems : []);
     setStatus(q, message("msgSaved", { time: hoursMinutes(data.saved_at) }));
     if (serialize(readValue(q)) === sentJson) clearDraft(q);
     else if (!q.timer) schedule(q, SAVE_DELAY_MS); // typed on while this was saving
@@ -582,6 +619,23 @@
       if (remaining > 0) setStatus(q, message("msgRetrying", { seconds: remaining }));
       else enqueue(q);
     }, 1000);
+  }
+
+  // An error of the server: retried a few times, then the text stays on the page and the person chooses Retry.
+  function serverFailed(q, data) {
+    q.serverErrors = (q.serverErrors || 0) + 1;
+    if (q.serverErrors < MAX_SERVER_ERRORS) {
+      retryLater(q);
+      return;
+    }
+    storeDraft(q);
+    clearRetry(q);
+    setStatus(q, message("msgNotSaved"));
+    const status = part(q, "data-status", () => make("p", { className: "save-status", role: "status" }));
+    status.replaceChildren(make("span", { textContent: message("msgFailed") }), " ", button(message("msgRetry"), () => {
+      q.serverErrors = 0;
+      enqueue(q);
+    }));
   }
 
   function refused(q, data) {
@@ -665,7 +719,7 @@
       button(message("msgKeepMine"), () => keepMine(q)),
       button(message("msgKeepTheirs"), () => keepTheirs(q)),
     ]);
-    if (q.type === "text") actions.append(button(message("msgMerge"), () => showMerge(q, actions)));
+    if (typeOf(q).mergeable) actions.append(button(message("msgMerge"), () => showMerge(q, actions)));
     box.replaceChildren(
       intro,
       make("div", { className: "grid conflict-versions" }, [
@@ -699,7 +753,7 @@
 
   function keepTheirs(q) {
     const { current } = q.conflict;
-    if (SIMPLE_TYPES.has(q.type)) {
+    if (typeOf(q).writable) {
       writeValue(q, current.value);
       adopt(q, current, serialize(readValue(q)));
       clearDraft(q);
@@ -811,9 +865,10 @@
     const q = Object.assign(questionFrom(element), {
       conditions: [], known: false, fixed: false, timer: null, retryTimer: null, retryDelay: 0, inFlight: false,
       conflict: null, signedOut: false, waitingForShown: false, force: false, saved: "null", serverShown: true,
+      serverErrors: 0,
     });
     prepareAnswer(q);
-    q.known = q.type !== "attachments" && readValue(q) !== undefined;
+    q.known = readValue(q) !== undefined;
     q.conditions = has(page.conditions, q.code) && Array.isArray(page.conditions[q.code]) ? page.conditions[q.code] : [];
     return q;
   }

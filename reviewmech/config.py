@@ -92,4 +92,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAX_REDRAWS": _env_int("MAX_REDRAWS", 1),
         "MAX_REVIEWS_PER_YEAR": _env_int("MAX_REVIEWS_PER_YEAR", 3),
         "DEMO_PASSWORD": _env("DEMO_PASSWORD", "review-mechanism-demo"),
+        # argon2 cost of password hashes (argon2-cffi's defaults: 3 passes over 64 MiB, 4 lanes)
+        "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 65536),
+        "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 4),
     }

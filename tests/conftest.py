@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import orm
 
-os.environ.setdefault("REVIEWMECH_INSTANCE_PATH", tempfile.mkdtemp(prefix="reviewmech-test-"))
+if os.environ.get("PYTEST_XDIST_WORKER") or "REVIEWMECH_INSTANCE_PATH" not in os.environ:  # one per worker
+    os.environ["REVIEWMECH_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="reviewmech-test-")
 os.environ.pop("REVIEWMECH_DATABASE_URL", None)
 os.environ.pop("REVIEWMECH_ENV", None)
 
@@ -48,6 +49,21 @@ def postgres_url() -> str:
     return url
 
 
+def worker_postgres_url(url: str, worker: str | None) -> str:
+    """The database of one parallel test worker: `<database>_<worker>`, created from the given one if missing."""
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar()
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def reset_postgres_schema(url: str) -> None:
     """Drop whatever an earlier run left in the test database."""
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
@@ -57,12 +73,20 @@ def reset_postgres_schema(url: str) -> None:
     engine.dispose()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests share one Chromium and one live server: in parallel runs they stay on one worker, and go first."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    items.sort(key=lambda item: "browser" not in item.path.parts)  # the longest group starts while others run
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory):
     """The database every test runs on: each test runs once per database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
-    url = postgres_url()
+    url = worker_postgres_url(postgres_url(), getattr(request.config, "workerinput", {}).get("workerid"))
     reset_postgres_schema(url)
     return url
 
@@ -93,6 +117,10 @@ TEST_SETTINGS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 1,
+    # real argon2 hashes, at the lowest cost: the suite signs people in thousands of times
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_KIB": 8,
+    "ARGON2_PARALLELISM": 1,
 }
 
 

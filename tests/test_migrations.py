@@ -9,7 +9,7 @@ from flask_migrate import check, downgrade, upgrade
 
 from reviewmech import create_app
 from reviewmech.extensions import db
-from tests.conftest import postgres_url
+from tests.conftest import postgres_url, worker_postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -18,7 +18,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    url = sa.engine.make_url(postgres_url())
+    url = sa.engine.make_url(worker_postgres_url(postgres_url(), getattr(request.config, "workerinput", {})
+                                                 .get("workerid")))
     migration_database = f"{url.database}_migration_check"  # per test database, so parallel runs do not collide
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

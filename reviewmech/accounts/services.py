@@ -14,7 +14,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app, has_app_context, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -28,9 +28,20 @@ from reviewmech.notifications.services import queue_email
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-_hasher = PasswordHasher()
+
+
+@cache
+def _hasher_with(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher, hasher.hash(secrets.token_hex(16))  # and a hash to verify against when nobody matches
+
+
+def _password_hasher() -> tuple[PasswordHasher, str]:
+    """The argon2 hasher of the configured cost (production defaults are argon2-cffi's own)."""
+    config = current_app.config if has_app_context() else {}
+    return _hasher_with(config.get("ARGON2_TIME_COST", 3), config.get("ARGON2_MEMORY_KIB", 65536),
+                        config.get("ARGON2_PARALLELISM", 4))
 # Verified when the e-mail is unknown, so a wrong address costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 # Passwords -----------------------------------------------------------------------------------
@@ -70,20 +81,21 @@ def _is_common(lowered: str) -> bool:
 
 def hash_password(password: str) -> str:
     """Hash a password with argon2."""
-    return _hasher.hash(password)
+    return _password_hasher()[0].hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Check a password in constant work whether or not the user exists."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher, dummy_hash = _password_hasher()
+    stored = user.password_hash if user is not None and user.password_hash else dummy_hash
     try:
-        _hasher.verify(stored, password)
+        hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
     if user is None or not user.password_hash:
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):  # the cost changed: keep the hash up to date
+        user.password_hash = hasher.hash(password)
     return True
 
 

@@ -1,5 +1,7 @@
 """Signing in and out: messages, refusals, session handling, rate limits, audit."""
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -162,3 +164,23 @@ def test_deactivation_ends_existing_sessions(sign_in, secretariat_client):
     assert person.get("/").status_code == 200
     secretariat_client.post(f"/people/{user.id}/deactivate")
     assert person.get("/").status_code == 302
+
+
+def test_a_password_hashed_at_another_cost_is_hashed_again_at_sign_in(sign_in):
+    from argon2 import PasswordHasher
+
+    from reviewmech.accounts.models import User
+
+    older = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(DEFAULT_PASSWORD)
+    user = make_user(password_hash=older)
+    sign_in(user)
+    stored = db.session.get(User, user.id).password_hash
+    assert stored != older and stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")  # the configured cost
+
+
+def test_production_hashes_use_argon2s_recommended_cost(app):
+    from reviewmech.config import settings_from_environment
+
+    settings = settings_from_environment(Path(app.instance_path))
+    cost = (settings["ARGON2_TIME_COST"], settings["ARGON2_MEMORY_KIB"], settings["ARGON2_PARALLELISM"])
+    assert cost == (3, 65536, 4)

@@ -1,6 +1,7 @@
 """What was found from outside: each leak or loss reproduced through HTTP, and what the person sees instead."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import event, func, select
@@ -159,7 +160,7 @@ def test_only_the_focal_point_releases_and_nothing_is_released_twice(sign_in, pe
 def test_during_the_self_assessment_reviewers_see_no_progress_figure(sign_in, people):
     _save(sign_in(people.focal_point), people.review, "1.1", "no")
     page = sign_in(people.reviewer).get(f"/reviews/{people.review.id}").get_data(as_text=True)
-    assert "required questions answered" not in page and "/2" not in page
+    assert "required questions answered" not in page and not re.search(r"\d+/\d+</td>", page)
     assert "The answers become visible to the reviewing States once they are submitted." in page
     own = sign_in(people.observer).get(f"/reviews/{people.review.id}").get_data(as_text=True)
     assert "1 of 1 required questions answered" in own

@@ -12,11 +12,10 @@ from reviewmech.accounts.services import load_states
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question
 from reviewmech.responses.models import Answer, AnswerRevision
-from tests.conftest import TEST_SETTINGS, postgres_url
+from tests.conftest import TEST_SETTINGS, postgres_url, worker_postgres_url
 from tests.factories import DEFAULT_PASSWORD
 from tests.responses.helpers import answering_review
 
-DATABASE = "reviewmech_concurrency_check"
 THREADS = 8
 
 
@@ -25,12 +24,14 @@ def committing_app(request):
     """An app on a database of its own where every request really commits."""
     if request.node.callspec.params.get("database_url") == "sqlite":
         pytest.skip("runs once, on PostgreSQL")
-    url = sa.engine.make_url(postgres_url())
+    url = sa.engine.make_url(worker_postgres_url(postgres_url(), getattr(request.config, "workerinput", {})
+                                                 .get("workerid")))
+    database = f"{url.database}_concurrency_check"  # per test database, so parallel runs do not collide
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
-    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url.set(database=DATABASE).render_as_string(
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        connection.execute(sa.text(f"CREATE DATABASE {database}"))
+    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url.set(database=database).render_as_string(
         hide_password=False)})
     with app.app_context():
         upgrade()
@@ -41,7 +42,7 @@ def committing_app(request):
         db.session.remove()
         db.engine.dispose()
     with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
     admin.dispose()
 
 

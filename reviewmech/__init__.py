@@ -127,6 +127,9 @@ def _register_hooks(app: Flask) -> None:
 
     app.jinja_env.globals["phase_label"] = phase_label
     app.jinja_env.globals["can"] = template_can
+    from reviewmech.core.permissions import can_use
+
+    app.jinja_env.globals["can_use"] = can_use
     app.jinja_env.globals["action_label"] = action_label
 
     @app.context_processor

@@ -57,6 +57,16 @@ def rule_for_endpoint(endpoint: str | None) -> AccessRule | None:
     return getattr(view, "access_rule", None)
 
 
+def can_use(endpoint: str) -> bool:
+    """For templates: whether the current person may open a route that takes no review (menus, links)."""
+    rule = rule_for_endpoint(endpoint)
+    if rule is None:
+        return False
+    if rule.is_public:
+        return True
+    return current_user.is_authenticated and (rule.allows is None or rule.allows(current_user, {}))
+
+
 def enforce_access():
     """Refuse the request unless the route's rule lets the current person in."""
     if request.endpoint is None:  # 404 or 405: let Flask answer

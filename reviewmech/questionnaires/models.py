@@ -21,6 +21,36 @@ def localized(texts: dict | None, locale: str) -> tuple[str, bool]:
     return Texts.model_validate(texts).get(locale)
 
 
+class SectionTexts:
+    """What a section (a stored row, or its entry in a version's catalogue) says in each language."""
+
+    def text(self, field: str, locale: str) -> tuple[str, bool]:
+        """The title or help in a language, and whether it fell back to English."""
+        return localized(getattr(self, field), locale)
+
+
+class QuestionBehaviour:
+    """What a question (a stored row, or its entry in a version's catalogue) knows: type, options, texts."""
+
+    @property
+    def question_type(self) -> QuestionType:
+        """The type's behaviour from the registry."""
+        return TYPES[self.type]
+
+    @cached_property
+    def parsed_options(self) -> BaseModel:
+        """The type's options, validated."""
+        return self.question_type.parse_options(self.options)
+
+    def options_for(self, cycle: int) -> BaseModel:
+        """The type's options as they apply to a review of this cycle."""
+        return self.parsed_options
+
+    def text(self, field: str, locale: str) -> tuple[str, bool]:
+        """The prompt or help in a language, and whether it fell back to English."""
+        return localized(getattr(self, field), locale)
+
+
 class Questionnaire(db.Model):
     """One version of a questionnaire, identified by the hash of its content."""
 
@@ -54,7 +84,7 @@ class Questionnaire(db.Model):
         return localized(getattr(self, field), locale)
 
 
-class Section(db.Model):
+class Section(SectionTexts, db.Model):
     """A section of a questionnaire version; sections nest."""
 
     __tablename__ = "questionnaire_sections"
@@ -77,12 +107,8 @@ class Section(db.Model):
 
     __table_args__ = (UniqueConstraint("questionnaire_id", "code", name="uq_questionnaire_sections_code"),)
 
-    def text(self, field: str, locale: str) -> tuple[str, bool]:
-        """The title or help in a language, and whether it fell back to English."""
-        return localized(getattr(self, field), locale)
 
-
-class Question(db.Model):
+class Question(QuestionBehaviour, db.Model):
     """A question of a questionnaire version."""
 
     __tablename__ = "questions"
@@ -105,24 +131,6 @@ class Question(db.Model):
     section: Mapped[Section] = relationship(back_populates="questions", overlaps="questions")
 
     __table_args__ = (UniqueConstraint("questionnaire_id", "code", name="uq_questions_code"),)
-
-    @property
-    def question_type(self) -> QuestionType:
-        """The type's behaviour from the registry."""
-        return TYPES[self.type]
-
-    @cached_property
-    def parsed_options(self) -> BaseModel:
-        """The type's options, validated."""
-        return self.question_type.parse_options(self.options)
-
-    def options_for(self, cycle: int) -> BaseModel:
-        """The type's options as they apply to a review of this cycle."""
-        return self.parsed_options
-
-    def text(self, field: str, locale: str) -> tuple[str, bool]:
-        """The prompt or help in a language, and whether it fell back to English."""
-        return localized(getattr(self, field), locale)
 
 
 @event.listens_for(Questionnaire, "before_update")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from reviewmech.core import audit
 from reviewmech.extensions import db
 from reviewmech.questionnaires.conditions import visible_codes
-from reviewmech.questionnaires.models import Question, Questionnaire, Section
+from reviewmech.questionnaires.models import Question, QuestionBehaviour, Questionnaire, Section, SectionTexts
 from reviewmech.questionnaires.schema import (
     Problem,
     QuestionnaireFileError,
@@ -132,41 +133,142 @@ class Shape:
         return not TYPES[self.types[code]].is_empty(answers.get(code))
 
 
-_SHAPES: dict[tuple[int, str], Shape] = {}
-_SHAPES_KEPT = 32
+@dataclass(eq=False)
+class SectionEntry(SectionTexts):
+    """A section of a stored version, kept in memory: a version never changes."""
+
+    id: int
+    code: str
+    parent_id: int | None
+    position: int
+    depth: int
+    title: dict
+    help: dict | None
+    show_if: dict | None
 
 
-def shape_of(questionnaire: Questionnaire) -> Shape:
-    """A version's shape, read once per process: a stored version never changes (two light queries)."""
-    key = (questionnaire.id, questionnaire.content_hash)
-    if key in _SHAPES:
-        return _SHAPES[key]
-    sections = {row.id: row for row in db.session.execute(
-        select(Section.id, Section.code, Section.parent_id, Section.show_if)
-        .where(Section.questionnaire_id == questionnaire.id))}
-    rows = db.session.execute(
-        select(Question.code, Question.section_id, Question.show_if, Question.type, Question.is_required)
-        .where(Question.questionnaire_id == questionnaire.id).order_by(Question.position)).all()
+@dataclass(eq=False)
+class QuestionEntry(QuestionBehaviour):
+    """A question of a stored version, kept in memory with its parsed options."""
+
+    id: int
+    questionnaire_id: int
+    section_id: int
+    code: str
+    position: int
+    type: str
+    prompt: dict
+    help: dict | None
+    is_required: bool
+    show_if: dict | None
+    options: dict
+    paragraphs: list
+    articles: list
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """A questionnaire version's sections and questions, in order, read once per process."""
+
+    sections: tuple[SectionEntry, ...]
+    questions: tuple[QuestionEntry, ...]
+    shape: Shape
+
+    @cached_property
+    def section_by_id(self) -> dict[int, SectionEntry]:
+        """Sections by id."""
+        return {s.id: s for s in self.sections}
+
+    @cached_property
+    def section_by_code(self) -> dict[str, SectionEntry]:
+        """Sections by code."""
+        return {s.code: s for s in self.sections}
+
+    @cached_property
+    def question_by_id(self) -> dict[int, QuestionEntry]:
+        """Questions by id."""
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def question_by_code(self) -> dict[str, QuestionEntry]:
+        """Questions by code."""
+        return {q.code: q for q in self.questions}
+
+    @property
+    def roots(self) -> list[SectionEntry]:
+        """The top-level sections."""
+        return [s for s in self.sections if s.parent_id is None]
+
+    def chain(self, section: SectionEntry) -> list[SectionEntry]:
+        """A section and the sections around it, outermost first."""
+        found = [section]
+        while found[0].parent_id is not None:
+            found.insert(0, self.section_by_id[found[0].parent_id])
+        return found
+
+    def subtree(self, section: SectionEntry) -> list[SectionEntry]:
+        """A section and every section inside it, in order."""
+        ids = {section.id}
+        for other in self.sections:  # in file order: parents first
+            if other.parent_id in ids:
+                ids.add(other.id)
+        return [s for s in self.sections if s.id in ids]
+
+    def questions_in(self, sections: list[SectionEntry]) -> list[QuestionEntry]:
+        """The questions of these sections, in order."""
+        ids = {s.id for s in sections}
+        return [q for q in self.questions if q.section_id in ids]
+
+
+_CATALOGUES: dict[tuple, Catalogue] = {}
+_CATALOGUES_KEPT = 32
+
+
+def catalogue_of(questionnaire: Questionnaire) -> Catalogue:
+    """A version's sections and questions, read once per process (two queries): a stored version never changes."""
+    key = (questionnaire.id, questionnaire.content_hash, questionnaire.created_at)
+    if key in _CATALOGUES:
+        return _CATALOGUES[key]
+    sections = tuple(SectionEntry(id=s.id, code=s.code, parent_id=s.parent_id, position=s.position, depth=s.depth,
+                                  title=s.title, help=s.help, show_if=s.show_if)
+                     for s in db.session.execute(select(Section.__table__).where(
+                         Section.questionnaire_id == questionnaire.id).order_by(Section.position)))
+    questions = tuple(QuestionEntry(
+        id=q.id, questionnaire_id=q.questionnaire_id, section_id=q.section_id, code=q.code, position=q.position,
+        type=q.type, prompt=q.prompt, help=q.help, is_required=q.is_required, show_if=q.show_if,
+        options=q.options or {}, paragraphs=q.paragraphs or [], articles=q.articles or [])
+        for q in db.session.execute(select(Question.__table__).where(
+            Question.questionnaire_id == questionnaire.id).order_by(Question.position)))
+    catalogue = Catalogue(sections=sections, questions=questions, shape=_shape(sections, questions))
+    if len(_CATALOGUES) >= _CATALOGUES_KEPT:
+        _CATALOGUES.pop(next(iter(_CATALOGUES)))
+    _CATALOGUES[key] = catalogue
+    return catalogue
+
+
+def _shape(sections: tuple[SectionEntry, ...], questions: tuple[QuestionEntry, ...]) -> Shape:
+    by_id = {s.id: s for s in sections}
 
     def chain(section_id):
         found, codes = [], []
         while section_id is not None:
-            found.insert(0, sections[section_id].show_if)
-            codes.insert(0, sections[section_id].code)
-            section_id = sections[section_id].parent_id
+            found.insert(0, by_id[section_id].show_if)
+            codes.insert(0, by_id[section_id].code)
+            section_id = by_id[section_id].parent_id
         return found, tuple(codes)
 
     items, tops, chains = [], {}, {}
-    for row in rows:
-        conditions, chains[row.code] = chain(row.section_id)
-        tops[row.code] = chains[row.code][0]
-        items.append((row.code, tuple(c for c in [*conditions, row.show_if] if c)))
-    shape = Shape(codes=tuple(r.code for r in rows), items=tuple(items), types={r.code: r.type for r in rows},
-                  required=frozenset(r.code for r in rows if r.is_required), top_sections=tops, chains=chains)
-    if len(_SHAPES) >= _SHAPES_KEPT:
-        _SHAPES.pop(next(iter(_SHAPES)))
-    _SHAPES[key] = shape
-    return shape
+    for question in questions:
+        conditions, chains[question.code] = chain(question.section_id)
+        tops[question.code] = chains[question.code][0]
+        items.append((question.code, tuple(c for c in [*conditions, question.show_if] if c)))
+    return Shape(codes=tuple(q.code for q in questions), items=tuple(items), types={q.code: q.type for q in questions},
+                 required=frozenset(q.code for q in questions if q.is_required), top_sections=tops, chains=chains)
+
+
+def shape_of(questionnaire: Questionnaire) -> Shape:
+    """What deciding visibility and progress needs of a version (from its catalogue)."""
+    return catalogue_of(questionnaire).shape
 
 
 def load(paths: list[Path]) -> list[tuple[Questionnaire, bool]]:

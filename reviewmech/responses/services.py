@@ -26,7 +26,7 @@ from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
-from reviewmech.questionnaires.services import Shape, shape_of
+from reviewmech.questionnaires.services import Shape, catalogue_of, shape_of
 from reviewmech.questionnaires.types import Problem, storable_copy
 from reviewmech.responses import files
 from reviewmech.responses.models import Answer, AnswerRelease, AnswerRevision, Attachment, RefusedValue, Submission
@@ -74,14 +74,6 @@ def answers_of(review: Review) -> dict[str, Answer]:
 def answer_values(review: Review) -> dict[str, Any]:
     """Answer values by question code."""
     return {code: answer.value for code, answer in answers_of(review).items()}
-
-
-def section_chain(section: Section, sections: dict[int, Section]) -> list[Section]:
-    """A section and its parents, outermost first."""
-    chain = [section]
-    while chain[0].parent_id is not None:
-        chain.insert(0, sections[chain[0].parent_id])
-    return chain
 
 
 # What each person sees -------------------------------------------------------------------------
@@ -283,10 +275,10 @@ def save_answers(review: Review, changes: list[AnswerChange], *, user: User, sta
         raise DomainError(_("The answers of this review are locked: it is in the phase “%(phase)s”.",
                             phase=phase_label(review.phase)))
     require("edit_answers", standing, review)
-    shape = shape_of(review.questionnaire)
-    codes = list(dict.fromkeys(change.code for change in changes))
-    questions = {q.code: q for q in db.session.scalars(
-        select(Question).where(Question.questionnaire_id == review.questionnaire_id, Question.code.in_(codes)))}
+    catalogue = catalogue_of(review.questionnaire)
+    shape = catalogue.shape
+    questions = {change.code: catalogue.question_by_code[change.code] for change in changes
+                 if change.code in catalogue.question_by_code}
     answers = {code: answer for code, answer in db.session.execute(
         select(Question.code, Answer).join(Question, Question.id == Answer.question_id)
         .where(Answer.review_id == review.id).with_for_update(of=Answer)
@@ -532,7 +524,7 @@ def attach_file(review: Review, question: Question, stored: files.StoredFile, *,
 def remove_file(review: Review, attachment: Attachment, *, user: User, standing: Membership,
                 session_key: str | None = None) -> str | None:
     """Take a file off a live answer; return the storage key to delete (None: a version reviewers saw keeps it)."""
-    question = db.session.get(Question, attachment.question_id)
+    question = catalogue_of(review.questionnaire).question_by_id[attachment.question_id]
     if review.phase not in ANSWERING_PHASES:
         raise DomainError(_("The answers of this review are locked: it is in the phase “%(phase)s”.",
                             phase=phase_label(review.phase)))
@@ -589,11 +581,9 @@ def submission_problems(review: Review) -> list[SubmissionProblem]:
                   or (code in answers and (answers[code].errors or answers[code].is_contribution))}
     if not candidates:
         return []
-    sections = {s.code: s for s in db.session.scalars(
-        select(Section).where(Section.questionnaire_id == review.questionnaire_id))}
-    questions = db.session.scalars(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                                                          Question.code.in_(candidates))
-                                   .order_by(Question.position)).all()
+    catalogue = catalogue_of(review.questionnaire)
+    sections = catalogue.section_by_code
+    questions = [q for q in catalogue.questions if q.code in candidates]
     problems = []
     for question in questions:
         top = sections[shape.top_sections[question.code]]

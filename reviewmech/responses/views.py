@@ -34,8 +34,8 @@ from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.forms import ConfirmForm
 from reviewmech.extensions import db
 from reviewmech.questionnaires import forms as fields
-from reviewmech.questionnaires.models import Question, Section
-from reviewmech.questionnaires.services import shape_of
+from reviewmech.questionnaires.models import Question
+from reviewmech.questionnaires.services import catalogue_of, shape_of
 from reviewmech.responses import files, services
 from reviewmech.responses.forms import ReasonForm, UploadForm
 from reviewmech.responses.models import Answer, AnswerRevision, Attachment
@@ -54,8 +54,8 @@ def _home_block(review, standing):
     progress = services.visible_progress(review, standing)
     sections = services.visible_section_progress(review, standing) if progress is not None else []
     if standing.is_contributor_only:
-        tree = _sections(review)
-        sections = [row for row in sections if _readable_section(review, standing, row[0], tree)]
+        catalogue = catalogue_of(review.questionnaire)
+        sections = [row for row in sections if _readable_section(review, standing, row[0], catalogue)]
     return render_template("responses/_home_block.html", review=review, progress=progress, sections=sections,
                            live=answer_view(standing, review) == AnswerView.LIVE, locale=_locale())
 
@@ -75,41 +75,25 @@ def _session_key() -> str:
     return key
 
 
-def _sections(review) -> dict[int, Section]:
-    return {s.id: s for s in db.session.scalars(
-        select(Section).where(Section.questionnaire_id == review.questionnaire_id).order_by(Section.position))}
-
-
-def _subtree(root: Section, sections: dict[int, Section]) -> list[Section]:
-    ids = {root.id}
-    for section in sections.values():  # sections come in file order: parents first
-        if section.parent_id in ids:
-            ids.add(section.id)
-    return [s for s in sections.values() if s.id in ids]
-
-
-def _codes(sections: list[Section]) -> list[str]:
+def _codes(sections) -> list[str]:
     return [s.code for s in sections]
 
 
-def _readable_section(review, standing, section: Section, sections: dict[int, Section]) -> bool:
-    return can("read_section", standing, review, chain=_codes(services.section_chain(section, sections)),
-               subtree=_codes(_subtree(section, sections)))
+def _readable_section(review, standing, section, catalogue) -> bool:
+    return can("read_section", standing, review, chain=_codes(catalogue.chain(section)),
+               subtree=_codes(catalogue.subtree(section)))
 
 
-def _question_or_404(review, code) -> Question:
-    if not CODE_PATTERN.match(code):
-        abort(404)
-    question = db.session.scalar(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                                                        Question.code == code))
+def _question_or_404(review, code):
+    question = catalogue_of(review.questionnaire).question_by_code.get(code) if CODE_PATTERN.match(code) else None
     return question or abort(404)
 
 
-def _chain(review, question: Question) -> tuple[str, ...]:
+def _chain(review, question) -> tuple[str, ...]:
     return shape_of(review.questionnaire).chains[question.code]
 
 
-def _back_to(review, question: Question) -> str:
+def _back_to(review, question) -> str:
     top = shape_of(review.questionnaire).top_sections[question.code]
     return url_for("responses.section", review_id=review.id, section_code=top) + f"#q-{question.code}"
 
@@ -120,12 +104,12 @@ def overview(review_id):
     """The section tree with progress, contributions waiting, revised answers to release, and submission."""
     review, standing = review_for(current_user, review_id)
     require("read_answers", standing, review)
-    sections = _sections(review)
+    catalogue = catalogue_of(review.questionnaire)
     progress = [row for row in services.visible_section_progress(review, standing) or []
-                if _readable_section(review, standing, row[0], sections)]
-    children: dict[int, list[Section]] = {}
-    for section in sections.values():
-        if section.parent_id is not None and _readable_section(review, standing, section, sections):
+                if _readable_section(review, standing, row[0], catalogue)]
+    children: dict[int, list] = {}
+    for section in catalogue.sections:
+        if section.parent_id is not None and _readable_section(review, standing, section, catalogue):
             children.setdefault(section.parent_id, []).append(section)
     sees_drafts = answer_view(standing, review) == AnswerView.LIVE and not standing.is_contributor_only
     contributions = []
@@ -147,20 +131,17 @@ def overview(review_id):
 
 
 def _section_context(review, standing, root, *, formdata=None):
-    sections = _sections(review)
-    shape = shape_of(review.questionnaire)
-    subtree = _subtree(root, sections)
-    subtree_ids = {s.id for s in subtree}
+    catalogue = catalogue_of(review.questionnaire)
+    shape = catalogue.shape
+    subtree = catalogue.subtree(root)
     shown_answers = services.visible_answers(review, standing)
     values = {code: answer.value for code, answer in shown_answers.items()}
-    questions = [q for q in db.session.scalars(
-        select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                               Question.section_id.in_(subtree_ids)).order_by(Question.position))
-        if can("read_question", standing, review, chain=shape.chains[q.code])]
+    questions = [q for q in catalogue.questions_in(subtree)
+                 if can("read_question", standing, review, chain=shape.chains[q.code])]
     readable_sections = {q.section_id for q in questions}
     for section in list(subtree):  # a section is drawn when it, or a section inside it, holds readable questions
         if section.id in readable_sections:
-            readable_sections.update(s.id for s in services.section_chain(section, sections))
+            readable_sections.update(s.id for s in catalogue.chain(section))
     options = {q.code: services.options_of(q, review) for q in questions}
     editable = {q.code for q in questions if can("edit_answer", standing, review, chain=shape.chains[q.code])}
     editable_questions = [q for q in questions if q.code in editable]
@@ -169,12 +150,7 @@ def _section_context(review, standing, root, *, formdata=None):
         for question in editable_questions:
             form[fields.version_name(question)].data = shown_answers[question.code].version \
                 if question.code in shown_answers else 0
-    conditions = {}
-    for question in questions:
-        found = [s.show_if for s in services.section_chain(sections[question.section_id], sections) if s.show_if]
-        found += [question.show_if] if question.show_if else []
-        if found:
-            conditions[question.code] = found
+    conditions = {code: list(found) for code, found in shape.items if found and code in {q.code for q in questions}}
     by_section: dict[int, list[Question]] = {}
     for question in questions:
         by_section.setdefault(question.section_id, []).append(question)
@@ -191,19 +167,16 @@ def _section_context(review, standing, root, *, formdata=None):
         "attachments": services.visible_attachments(review, standing, shown_answers, questions),
         "conditions": conditions, "locale": _locale(),
         "changed": services.changed_since_submission(review, standing, shown_answers),
-        "roots": [s for s in sections.values() if s.parent_id is None
-                  and _readable_section(review, standing, s, sections)],
+        "roots": [s for s in catalogue.roots if _readable_section(review, standing, s, catalogue)],
         "can_accept": can("accept_contribution", standing, review),
         "can_see_history": can("read_history", standing, review, chain=_codes([root])),
         "confirm_form": ConfirmForm(), "upload_form": UploadForm(),
     }
 
 
-def _root_or_404(review, section_code) -> Section:
-    if not CODE_PATTERN.match(section_code):
-        abort(404)
-    root = db.session.scalar(select(Section).where(Section.questionnaire_id == review.questionnaire_id,
-                                                   Section.code == section_code))
+def _root_or_404(review, section_code):
+    root = catalogue_of(review.questionnaire).section_by_code.get(section_code) \
+        if CODE_PATTERN.match(section_code) else None
     return root or abort(404)
 
 
@@ -213,9 +186,9 @@ def section(review_id, section_code):
     """One section as a form; without JavaScript it is posted whole and saved answer by answer."""
     review, standing = review_for(current_user, review_id)
     root = _root_or_404(review, section_code)
-    sections = _sections(review)
-    require("read_section", standing, review, chain=_codes(services.section_chain(root, sections)),
-            subtree=_codes(_subtree(root, sections)))
+    catalogue = catalogue_of(review.questionnaire)
+    require("read_section", standing, review, chain=_codes(catalogue.chain(root)),
+            subtree=_codes(catalogue.subtree(root)))
     if request.method == "GET":
         return render_template("responses/section.html", **_section_context(review, standing, root))
     context = _section_context(review, standing, root, formdata=request.form)
@@ -280,8 +253,7 @@ def autosave(review_id, code):
     if not isinstance(payload, dict) or "value" not in payload or not isinstance(version, int) \
             or isinstance(version, bool) or not 0 <= version < 2**31:
         return _json_error(400, "malformed", _("The answer could not be read; reload the page and try again."))
-    question = db.session.scalar(select(Question).where(Question.questionnaire_id == review.questionnaire_id,
-                                                        Question.code == code)) if CODE_PATTERN.match(code) else None
+    question = catalogue_of(review.questionnaire).question_by_code.get(code) if CODE_PATTERN.match(code) else None
     if question is None:
         return _json_error(404, "unknown_question", _("This question is not part of this review."))
     shape = shape_of(review.questionnaire)
@@ -454,11 +426,11 @@ def upload(review_id, code):
     return redirect(back)
 
 
-def _attachment_or_404(review, attachment_id) -> tuple[Attachment, Question]:
+def _attachment_or_404(review, attachment_id):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.review_id != review.id:
         abort(404)
-    return attachment, db.session.get(Question, attachment.question_id)
+    return attachment, catalogue_of(review.questionnaire).question_by_id[attachment.question_id]
 
 
 @bp.route("/files/<int:attachment_id>/delete", methods=["POST"])

@@ -19,7 +19,7 @@ from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 from reviewmech.notifications.services import queue_email
 from reviewmech.questionnaires.models import Questionnaire, Section
-from reviewmech.questionnaires.services import shape_of
+from reviewmech.questionnaires.services import catalogue_of, shape_of
 from reviewmech.reviews import lots
 from reviewmech.reviews.models import (
     LotDraw,
@@ -84,8 +84,7 @@ def section_progress(review: Review, answers: dict) -> list[tuple[Section, int, 
     """Per top-level section: required questions answered and required questions shown."""
     shape = shape_of(review.questionnaire)
     shown = shape.shown(answers)
-    tops = db.session.scalars(select(Section).where(Section.questionnaire_id == review.questionnaire.id,
-                                                    Section.parent_id.is_(None)).order_by(Section.position)).all()
+    tops = catalogue_of(review.questionnaire).roots
     totals = {section.code: [0, 0] for section in tops}
     for code in shape.codes:
         if code in shape.required and code in shown:

@@ -222,13 +222,15 @@ class Samples:
         if not self.seconds:
             return f"{self.label}: no 2xx answer, statuses {self.statuses}"
         line = (f"{self.label}: p50 {self.percentile(0.5):.1f} ms p90 {self.percentile(0.9):.1f} ms "
-                f"p99 {self.percentile(0.99):.1f} ms max {max(self.seconds) * 1e3:.1f} ms, "
+                f"p95 {self.percentile(0.95):.1f} ms p99 {self.percentile(0.99):.1f} ms "
+                f"max {max(self.seconds) * 1e3:.1f} ms, "
                 f"{sum(self.statuses.values()) / self.wall:.0f} req/s, non-2xx {self.non_2xx()}")
         if 409 in self.statuses:
             line += f" (409 conflicts {self.statuses[409]})"
         if self is not baseline and baseline.seconds:
             line += (f" (x{self.percentile(0.5) / baseline.percentile(0.5):.1f} healthz p50, "
-                     f"x{self.percentile(0.9) / baseline.percentile(0.9):.1f} healthz p90)")
+                     f"x{self.percentile(0.9) / baseline.percentile(0.9):.1f} healthz p90, "
+                     f"x{self.percentile(0.95) / baseline.percentile(0.95):.1f} healthz p95)")
         return line
 
 

@@ -17,6 +17,7 @@ from flask import abort, g
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from reviewmech.core.errors import NotAllowed
 from reviewmech.core.permissions import AccessRule, declare
@@ -103,7 +104,8 @@ def membership(user, review: Review) -> Membership:
 
 def review_for(user, review_id: int) -> tuple[Review, Membership]:
     """Load a review for a person; 404 for anyone outside it, never a hint that it exists."""
-    review = db.session.get(Review, review_id)
+    review = db.session.get(Review, review_id, options=[
+        selectinload(Review.states), joinedload(Review.state), joinedload(Review.questionnaire)])
     if review is None:
         abort(404)
     cache = g.setdefault("review_memberships", {})

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question
@@ -332,3 +333,35 @@ def test_a_locked_review_refuses_every_write_path_and_changes_nothing(sign_in, p
     form = fp.post(f"/reviews/{people.review.id}/answers/OP1", data={"version-1.1": 1, "a-1.1": "yes"})
     assert form.status_code == 422 and "The answers of this review are locked" in form.get_data(as_text=True)
     assert _state_of(people.review, "1.1") == ("no", 1) and _count(Submission) == 0
+
+
+def _lazy_loads(client, url) -> list[str]:
+    """The relationships a GET of `url` loads lazily (one query per object: a page must load them up front)."""
+    found = []
+
+    def on_execute(state):
+        if state.lazy_loaded_from is not None:
+            found.append(f"{state.lazy_loaded_from.class_.__name__}: {str(state.statement)[:80]}")
+
+    event.listen(Session, "do_orm_execute", on_execute)  # every session: each request has its own
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(Session, "do_orm_execute", on_execute)
+    return found
+
+
+@pytest.mark.parametrize("who", ["focal_point", "reviewer"])
+def test_answering_pages_load_nothing_lazily(sign_in, people, who):
+    fp = sign_in(people.focal_point)
+    _save(fp, people.review, "1.1", "no")
+    _save(fp, people.review, "1.3", "Because")
+    if who == "reviewer":
+        fp.post(f"/reviews/{people.review.id}/answers/submit")
+    client = sign_in(getattr(people, who))
+    base = f"/reviews/{people.review.id}/answers"
+    pages = [base, f"{base}/OP1", f"{base}/OP2"] + ([f"{base}/history/1.3", f"{base}/submit"]
+                                                    if who == "focal_point" else [])
+    assert _lazy_loads(client, f"/reviews/{people.review.id}")  # the check sees lazy loads (the home has some)
+    for url in pages:
+        assert _lazy_loads(client, url) == [], url

@@ -320,7 +320,34 @@ def demo():
         click.echo(f"  {email:<40} {description}")
 
 
+@click.command("backup")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the archive (default: the instance folder's backups/).")
+@with_appcontext
+def backup(out_dir):
+    """Write the database and the attached files into one archive (restore: docs/deployment.md)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from reviewmech.core.backup import BackupError, make_backup
+    from reviewmech.core.models import utcnow
+
+    try:
+        migration = db.session.scalar(text("SELECT version_num FROM alembic_version"))
+    except SQLAlchemyError:
+        fail("the database does not answer or has no schema; run `reviewmech db upgrade` first")
+    db.session.rollback()
+    target = out_dir or Path(current_app.instance_path) / "backups"
+    try:
+        archive = make_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.instance_path), target,
+                              now=utcnow(), migration=migration)
+    except BackupError as error:
+        fail(f"no backup made: {error}")
+    click.echo(f"Backup written to {archive} ({archive.stat().st_size // 1024} KB).")
+
+
 def register_commands(app) -> None:
     """Attach the platform's command groups to the app's CLI."""
-    for command in (states_group, users_group, notifications_group, questionnaires_group, reviews_group, demo):
+    for command in (states_group, users_group, notifications_group, questionnaires_group, reviews_group, demo,
+                    backup):
         app.cli.add_command(command)

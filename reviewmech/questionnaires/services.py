@@ -100,6 +100,7 @@ def store(spec: QuestionnaireSpec) -> tuple[Questionnaire, bool]:
                     is_required=question_spec.required, show_if=question_spec.show_if,
                     options=question_spec.options, paragraphs=question_spec.ref.paragraphs,
                     articles=question_spec.ref.articles,
+                    basis=question_spec.basis.model_dump(exclude_none=True) if question_spec.basis else None,
                 ))
                 counter["question"] += 1
             add_sections(section_spec.sections, section, depth + 1)
@@ -243,7 +244,8 @@ def compare(old: Questionnaire, new: Questionnaire) -> Comparison:
         previous = question_before = before[code]
         if (previous.get("prompt"), previous.get("help")) != (question.get("prompt"), question.get("help")):
             result.reworded.append((question_before, question))
-        fields = [k for k in ("type", "required", "show_if", "options", "ref") if previous.get(k) != question.get(k)]
+        fields = [k for k in ("type", "required", "show_if", "options", "ref", "basis")
+                  if previous.get(k) != question.get(k)]
         if fields:
             result.changed.append((question_before, question, fields))
     result.removed = [question for code, question in before.items() if code not in after]

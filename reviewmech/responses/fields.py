@@ -10,7 +10,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from reviewmech.questionnaires.models import Question
-from reviewmech.questionnaires.types import CITATION_FIELDS, YesNoPartial
+from reviewmech.questionnaires.types import CITATION_FIELDS
 
 
 class _CheckboxesField(SelectMultipleField):
@@ -30,8 +30,8 @@ def version_name(question: Question) -> str:
 
 def _choices(question: Question, locale: str) -> list[SelectChoice]:
     if question.type == "yes_no_partial":
-        return [SelectChoice(key, str(YesNoPartial.LABELS[key]))
-                for key in question.question_type.answer_keys(question.parsed_options)]
+        return [SelectChoice(key, str(label))
+                for key, label in question.question_type.labels(question.parsed_options).items()]
     return [SelectChoice(c.key, c.label.get(locale)[0]) for c in question.parsed_options.choices]
 
 
@@ -41,7 +41,7 @@ def citation_rows(question: Question, value: Any, posted_rows: int = 0) -> int:
     return max(stored + 1, posted_rows)
 
 
-def build_form(questions: list[Question], values: dict[str, Any], locale: str, *, formdata=None,
+def build_form(questions: list[Question], values: dict[str, Any], locale: str, *, cycle: int, formdata=None,
                posted_rows: dict[str, int] | None = None) -> FlaskForm:
     """A form with the inputs of every question given, filled with the stored values."""
 
@@ -75,7 +75,7 @@ def build_form(questions: list[Question], values: dict[str, Any], locale: str, *
                     setattr(AnswerForm, name(question, index, part), StringField())
                     data[name(question, index, part)] = (citation or {}).get(part) or ""
         elif kind == "table":
-            options = question.parsed_options
+            options = question.options_for(cycle)
             for row in options.rows:
                 for column in options.columns:
                     setattr(AnswerForm, name(question, row.key, column.key), StringField())
@@ -84,7 +84,7 @@ def build_form(questions: list[Question], values: dict[str, Any], locale: str, *
     return AnswerForm(formdata=formdata, data=data)
 
 
-def value_from_form(question: Question, form: FlaskForm) -> Any:
+def value_from_form(question: Question, form: FlaskForm, cycle: int) -> Any:
     """The JSON value of a question's inputs, as the autosave script would send it."""
     kind = question.type
     if kind in ("yes_no_partial", "single_choice", "text", "number", "date"):
@@ -100,7 +100,7 @@ def value_from_form(question: Question, form: FlaskForm) -> Any:
             index += 1
         return citations
     if kind == "table":
-        options = question.parsed_options
+        options = question.options_for(cycle)
         table: dict[str, dict[str, str]] = {}
         for row in options.rows:
             for column in options.columns:

@@ -103,7 +103,7 @@ def save_answer(review: Review, question: Question, raw_value: Any, base_version
     shape = shape_of(review.questionnaire)
     if question.code not in shape.shown(values):
         raise DomainError(_("This question is not shown for the answers given so far, so it cannot be answered."))
-    normalized = question.question_type.normalize(raw_value, question.parsed_options)
+    normalized = question.question_type.normalize(raw_value, question.options_for(review.cycle))
     is_contribution = not (standing.roles_for(review.state_id) & {Role.FOCAL_POINT, Role.EXPERT})
     now = utcnow()
     answer = answers.get(question.code)

@@ -122,8 +122,8 @@ def _section_context(review, standing, root, *, formdata=None, posted_rows=None)
                                                           Question.section_id.in_(subtree_ids))
                                    .order_by(Question.position)).all()
     editable = {q.code for q in questions if services.may_edit_question(review, q, standing, sections)}
-    form = fields.build_form([q for q in questions if q.code in editable], values, _locale(), formdata=formdata,
-                             posted_rows=posted_rows)
+    form = fields.build_form([q for q in questions if q.code in editable], values, _locale(), cycle=review.cycle,
+                             formdata=formdata, posted_rows=posted_rows)
     if formdata is None:
         for question in questions:
             if question.code in editable:
@@ -184,11 +184,11 @@ def section(review_id, section_code):
     for question in context["questions"]:
         if question.code not in context["editable"]:
             continue
-        posted = fields.value_from_form(question, form)
-        normalized = question.question_type.normalize(posted, question.parsed_options).value
+        posted = fields.value_from_form(question, form, review.cycle)
+        options = question.options_for(review.cycle)
+        normalized = question.question_type.normalize(posted, options).value
         stored = context["answers"].get(question.code)
-        if normalized == (stored.value if stored else question.question_type.normalize(None,
-                                                                                       question.parsed_options).value):
+        if normalized == (stored.value if stored else question.question_type.normalize(None, options).value):
             continue
         version = form[fields.version_name(question)].data or 0
         try:
@@ -251,7 +251,8 @@ def autosave(review_id, code):
             message=_("Someone else saved this answer while you were typing. Compare both versions and choose."),
             yours=payload["value"],
             current={"value": current.value, "version": current.version,
-                     "display": question.question_type.display(current.value, question.parsed_options, _locale()),
+                     "display": question.question_type.display(current.value, question.options_for(review.cycle),
+                                                                _locale()),
                      "by": current.updated_by.name if current.updated_by else "", "at": current.updated_at.isoformat()},
         ), 409
     except DomainError as error:
@@ -295,7 +296,8 @@ def history(review_id, code):
     revisions = [] if answer is None else db.session.scalars(
         select(AnswerRevision).where(AnswerRevision.answer_id == answer.id)
         .options(selectinload(AnswerRevision.author)).order_by(AnswerRevision.id)).all()
-    displays = [question.question_type.display(r.value, question.parsed_options, _locale()) for r in revisions]
+    options = question.options_for(review.cycle)
+    displays = [question.question_type.display(r.value, options, _locale()) for r in revisions]
     diffs = [_diff(displays[i - 1] if i else "", text) for i, text in enumerate(displays)]
     sections = _sections(review)
     root = services.section_chain(sections[question.section_id], sections)[0]

@@ -43,9 +43,9 @@ DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 EMAIL, PASSWORD = "focal.point@example.org", "review-mechanism-demo"
 SECTION = "OP4"
-# Every text question of OP4 has a show_if; these answers (see the questionnaire) show 4.6, 4.8, 4.10, 4.16, 4.17
-# and 4.20 so that the clients have text questions to autosave.
-SHOWING_ANSWERS = {"4.1": "partial", "4.7": "partial", "4.9": "yes", "4.15": "partial", "4.18": "needed"}
+# Most text questions of OP4 have a show_if; these answers (see the questionnaire) show 4.6, 4.8, 4.10, 4.12.2,
+# 4.14.1, 4.16 and 4.17 next to 4.gaps, so that the clients have text questions to autosave.
+SHOWING_ANSWERS = {"4.1": "partial", "4.7": "partial", "4.9": "yes", "4.11": "no", "4.13": "no", "4.15": "partial"}
 HTTP_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 120.0
 STARTUP_TIMEOUT = 30.0

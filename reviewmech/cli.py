@@ -195,6 +195,35 @@ def questionnaires_list():
         click.echo("No questionnaire is loaded; run `reviewmech questionnaires load`.")
 
 
+@questionnaires_group.command("burden")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--runs", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+              help="Number of random answer sets.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the simulation (the same seed gives the same figures).")
+def questionnaires_burden(paths, runs, seed):
+    """Simulate States answering at random and print how many questions they are shown (default: questionnaires/)."""
+    from reviewmech.questionnaires.burden import simulate
+    from reviewmech.questionnaires.schema import QuestionnaireFileError
+    from reviewmech.questionnaires.services import read_all
+
+    try:
+        specs = read_all(_questionnaire_paths(paths))
+    except QuestionnaireFileError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(error.problems)} problem(s) found; nothing simulated.") from None
+    for spec in specs:
+        burden = simulate(spec, runs=runs, seed=seed)
+        click.echo(f"{spec.slug}: {burden.questions} questions, {burden.required} required; "
+                   f"{burden.runs} random answer sets (seed {burden.seed})")
+        for label, spread in (("shown", burden.shown), ("required and shown", burden.required_shown)):
+            click.echo(f"  {label + ':':<20} median {spread.median:g}, 10th percentile {spread.p10:g}, "
+                       f"90th percentile {spread.p90:g}")
+        click.echo(f"  answering \"Yes, in part\" throughout: {burden.partial_throughout[0]} shown, "
+                   f"{burden.partial_throughout[1]} required and shown")
+
+
 @states_group.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--update", is_flag=True, help="Also overwrite States that exist (edits made on the States page).")

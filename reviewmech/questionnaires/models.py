@@ -39,12 +39,23 @@ class QuestionBehaviour:
 
     @cached_property
     def parsed_options(self) -> BaseModel:
-        """The type's options, validated."""
+        """The type's options, validated (a table's years still relative to a cycle)."""
         return self.question_type.parse_options(self.options)
 
-    def options_for(self, cycle: int) -> BaseModel:
-        """The type's options as they apply to a review of this cycle."""
-        return self.parsed_options
+    @cached_property
+    def _options_by_cycle(self) -> dict[int | None, BaseModel]:
+        return {}
+
+    def options_for(self, cycle: int | None) -> BaseModel:
+        """The options as a review of this cycle uses them: a table's years become concrete rows."""
+        if cycle not in self._options_by_cycle:
+            self._options_by_cycle[cycle] = self.question_type.options_for_cycle(self.parsed_options, cycle)
+        return self._options_by_cycle[cycle]
+
+    @property
+    def is_recommendation(self) -> bool:
+        """Whether the question rests on a recommendation of the resolution (a No is then not a failure to comply)."""
+        return bool(self.basis and self.basis.get("recommendation"))
 
     def text(self, field: str, locale: str) -> tuple[str, bool]:
         """The prompt or help in a language, and whether it fell back to English."""
@@ -126,6 +137,7 @@ class Question(QuestionBehaviour, db.Model):
     options: Mapped[dict] = mapped_column(JSONValue, default=dict)
     paragraphs: Mapped[list] = mapped_column(JSONValue, default=list)
     articles: Mapped[list] = mapped_column(JSONValue, default=list)
+    basis: Mapped[dict | None] = mapped_column(JSONValue)  # {obligation: article} or {recommendation: paragraph}
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="questions", overlaps="questions")
     section: Mapped[Section] = relationship(back_populates="questions", overlaps="questions")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reviewmech.questionnaires import conditions
 from reviewmech.questionnaires.types import TYPES, Texts
@@ -54,6 +54,20 @@ class Reference(Strict):
     articles: list[str] = []
 
 
+class Basis(Strict):
+    """Why a State is asked: a treaty obligation (an article) or a recommendation of the resolution (a paragraph)."""
+
+    obligation: str | None = Field(default=None, min_length=1, max_length=120)
+    recommendation: str | None = Field(default=None, pattern=PARAGRAPH_PATTERN)
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.obligation is None) == (self.recommendation is None):
+            raise ValueError("give either obligation (an article, e.g. 'Protocol, art. 5(1)') "
+                             "or recommendation (a paragraph of the resolution, e.g. '13(c)')")
+        return self
+
+
 class QuestionSpec(Strict):
     """A question as written in the file."""
 
@@ -63,6 +77,7 @@ class QuestionSpec(Strict):
     help: Texts | None = None
     required: bool = False
     ref: Reference
+    basis: Basis | None = None  # required in files (see _semantic_problems); versions stored before it have none
     show_if: dict | None = None
     options: dict = {}
 
@@ -157,7 +172,7 @@ def _structure_problems(file: str, data: Any) -> list[Problem]:
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            message = item["msg"]
+            message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "missing" and item["loc"] and item["loc"][-1] == "en":
                 message = "the English text (en) is required"
             elif item["type"] == "extra_forbidden":
@@ -244,11 +259,20 @@ def _semantic_problems(file: str, data: dict) -> list[Problem]:
         except ValidationError as error:
             for e in error.errors():
                 message = f"unknown option '{e['loc'][-1]}' for type {question_type.name}" \
-                    if e["type"] == "extra_forbidden" else e["msg"]
+                    if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
                 add(Problem(file, f"{path}.{_path(('options', *e['loc']))}", message))
             domains[code] = None
         else:
             domains[code] = question_type.answer_keys(options)
+        basis = item.get("basis")
+        recommended = basis.get("recommendation") if isinstance(basis, dict) else None
+        if basis is None:
+            add(Problem(file, f"{path}.basis", "every question states its basis: {obligation: <article>} or "
+                                               "{recommendation: <paragraph of the resolution>}"))
+        elif isinstance(recommended, str) and re.fullmatch(PARAGRAPH_PATTERN, recommended) and paragraphs \
+                and recommended not in paragraphs:
+            add(Problem(file, f"{path}.basis.recommendation",
+                        f"paragraph '{recommended}' is not among the questionnaire's paragraphs"))
         for paragraph_index, paragraph in enumerate((item.get("ref") or {}).get("paragraphs") or []):
             if paragraphs and paragraph not in paragraphs:
                 add(Problem(file, f"{path}.ref.paragraphs[{paragraph_index}]",

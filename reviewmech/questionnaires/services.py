@@ -101,6 +101,7 @@ def store(spec: QuestionnaireSpec) -> tuple[Questionnaire, bool]:
                     is_required=question_spec.required, show_if=question_spec.show_if,
                     options=question_spec.options, paragraphs=question_spec.ref.paragraphs,
                     articles=question_spec.ref.articles,
+                    basis=question_spec.basis.model_dump(exclude_none=True) if question_spec.basis else None,
                 ))
                 counter["question"] += 1
             add_sections(section_spec.sections, section, depth + 1)
@@ -164,6 +165,7 @@ class QuestionEntry(QuestionBehaviour):
     options: dict
     paragraphs: list
     articles: list
+    basis: dict | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,7 +238,7 @@ def catalogue_of(questionnaire: Questionnaire) -> Catalogue:
     questions = tuple(QuestionEntry(
         id=q.id, questionnaire_id=q.questionnaire_id, section_id=q.section_id, code=q.code, position=q.position,
         type=q.type, prompt=q.prompt, help=q.help, is_required=q.is_required, show_if=q.show_if,
-        options=q.options or {}, paragraphs=q.paragraphs or [], articles=q.articles or [])
+        options=q.options or {}, paragraphs=q.paragraphs or [], articles=q.articles or [], basis=q.basis)
         for q in db.session.execute(select(Question.__table__).where(
             Question.questionnaire_id == questionnaire.id).order_by(Question.position)))
     catalogue = Catalogue(sections=sections, questions=questions, shape=_shape(sections, questions))
@@ -348,7 +350,8 @@ def compare(old: Questionnaire, new: Questionnaire) -> Comparison:
         previous = question_before = before[code]
         if (previous.get("prompt"), previous.get("help")) != (question.get("prompt"), question.get("help")):
             result.reworded.append((question_before, question))
-        fields = [k for k in ("type", "required", "show_if", "options", "ref") if previous.get(k) != question.get(k)]
+        fields = [k for k in ("type", "required", "show_if", "options", "ref", "basis")
+                  if previous.get(k) != question.get(k)]
         if fields:
             result.changed.append((question_before, question, fields))
     result.removed = [question for code, question in before.items() if code not in after]

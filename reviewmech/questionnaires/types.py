@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -83,11 +83,17 @@ class NoOptions(BaseModel):
 
 
 class YesNoPartialOptions(BaseModel):
-    """Options of a Yes / Yes, in part / No question."""
+    """Options of a Yes / Yes, in part / No question.
+
+    `scale: measures` asks about measures taken on a recommendation rather than compliance with an
+    obligation: the answers read "Measures taken", "Some measures taken", "Considered, no measures
+    taken" and "Not yet considered" (keys yes, partial, no, not_considered).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     not_applicable: bool = False
+    scale: Literal["compliance", "measures"] = "compliance"
 
 
 class ChoiceOptions(BaseModel):
@@ -101,6 +107,71 @@ class ChoiceOptions(BaseModel):
     @classmethod
     def _unique(cls, choices):
         return _unique_keys(choices, "choice")
+
+
+GRID_SEPARATOR = "__"
+
+
+class Grid(BaseModel):
+    """A grid of checkboxes: each row × column (× mark, when marks are given) is one choice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rows: list[Choice] = Field(min_length=1)
+    columns: list[Choice] = Field(min_length=1)
+    marks: list[Choice] = []
+
+    @field_validator("rows", "columns", "marks")
+    @classmethod
+    def _unique(cls, items, info):
+        for item in items:
+            if GRID_SEPARATOR in item.key:
+                raise ValueError(f"a grid key cannot contain {GRID_SEPARATOR!r}: {item.key!r}")
+        return _unique_keys(items, info.field_name.rstrip("s"))
+
+    def key(self, row: str, column: str, mark: str | None = None) -> str:
+        """The choice key of a cell (and mark)."""
+        return GRID_SEPARATOR.join(part for part in (row, column, mark) if part)
+
+    def cells(self) -> list[Choice]:
+        """Every cell (and mark) as a choice, row by row, labelled 'row — column (— mark)'."""
+        choices = []
+        for row in self.rows:
+            for column in self.columns:
+                for mark in self.marks or [None]:
+                    parts = [row.label, column.label] + ([mark.label] if mark else [])
+                    label = Texts.model_validate({
+                        language: " — ".join(getattr(p, language) or p.en for p in parts)
+                        for language in ("en", "es", "fr", "ar", "ru", "zh")
+                        if any(getattr(p, language) for p in parts)})
+                    choices.append(Choice(key=self.key(row.key, column.key, mark.key if mark else None),
+                                          label=label))
+        return choices
+
+
+class MultiChoiceOptions(BaseModel):
+    """Options of a multiple choice question: a list of choices, or a grid of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grid: Grid | None = None
+    choices: list[Choice] = Field(default_factory=list, validate_default=True)
+
+    @field_validator("choices")
+    @classmethod
+    def _choices_or_grid(cls, choices, info):
+        grid = info.data.get("grid")
+        if grid is not None and choices:
+            raise ValueError("give either choices or a grid, not both")
+        if grid is None and len(choices) < 2:
+            raise ValueError("List should have at least 2 items (or give a grid)")
+        return _unique_keys(choices, "choice")
+
+    @model_validator(mode="after")
+    def _grid_cells(self):
+        if self.grid is not None:
+            self.choices = self.grid.cells()
+        return self
 
 
 class TextOptions(BaseModel):
@@ -124,25 +195,51 @@ class NumberOptions(BaseModel):
 
 
 class TableOptions(BaseModel):
-    """Options of a numeric grid; cells are counts (whole numbers) unless `integer` is false."""
+    """Options of a numeric grid; cells are counts (whole numbers) unless `integer` is false.
+
+    `years_before_cycle: N` makes the table's rows (or, with `years_on: columns`, its columns) the N
+    full years before the review's cycle; the rows (columns) listed, if any, are repeated for each
+    year. The concrete rows come from `for_cycle`, once a review's cycle is known.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    rows: list[Choice] = Field(min_length=1)
-    columns: list[Choice] = Field(min_length=1)
+    years_before_cycle: int | None = Field(default=None, ge=1, le=10)
+    years_on: Literal["rows", "columns"] = "rows"
+    rows: list[Choice] = Field(default_factory=list, validate_default=True)
+    columns: list[Choice] = Field(default_factory=list, validate_default=True)
     totals: Literal["none", "rows", "columns", "both"] = "both"
     unit: Texts | None = None
     integer: bool = True
 
-    @field_validator("rows")
+    @field_validator("rows", "columns")
     @classmethod
-    def _unique_rows(cls, rows):
-        return _unique_keys(rows, "row")
+    def _unique(cls, items, info):
+        axis = info.field_name
+        if not items and not (info.data.get("years_before_cycle") and info.data.get("years_on") == axis):
+            raise ValueError(f"List should have at least 1 item (or give years_before_cycle and years_on: {axis})")
+        return _unique_keys(items, axis.rstrip("s"))
 
-    @field_validator("columns")
-    @classmethod
-    def _unique_columns(cls, columns):
-        return _unique_keys(columns, "column")
+    def years(self, cycle: int) -> list[int]:
+        """The full years before a cycle that the table asks about, oldest first."""
+        return list(range(cycle - (self.years_before_cycle or 0), cycle))
+
+    def for_cycle(self, cycle: int | None) -> TableOptions:
+        """These options with the years of a review's cycle as concrete rows (or columns)."""
+        if not self.years_before_cycle or cycle is None:
+            return self
+        axis = self.years_on
+        listed = getattr(self, axis)
+        concrete = []
+        for year in self.years(cycle):
+            if not listed:
+                concrete.append(Choice(key=str(year), label=Texts(en=str(year))))
+                continue
+            for item in listed:
+                label = Texts.model_validate({language: f"{year} — {text}"
+                                              for language, text in item.label.model_dump(exclude_none=True).items()})
+                concrete.append(Choice(key=f"{year}_{item.key}", label=label))
+        return self.model_copy(update={axis: concrete, "years_before_cycle": None})
 
 
 # Problems of a value, as codes with parameters ---------------------------------------------------
@@ -301,6 +398,10 @@ class QuestionType:
         """Validate the type's options (raises pydantic.ValidationError)."""
         return self.options_model.model_validate(raw or {})
 
+    def options_for_cycle(self, options: BaseModel, cycle: int | None) -> BaseModel:
+        """The options as a review of that cycle uses them (a table's years become concrete rows)."""
+        return options
+
     # Values -----------------------------------------------------------------------------------
 
     def refusal(self, value: Any, options: BaseModel) -> Problem | None:
@@ -419,15 +520,21 @@ class YesNoPartial(QuestionType):
     LABELS: ClassVar[dict] = {
         "yes": _l("Yes"), "partial": _l("Yes, in part"), "no": _l("No"), "not_applicable": _l("Not applicable"),
     }
+    MEASURES_LABELS: ClassVar[dict] = {
+        "yes": _l("Measures taken"), "partial": _l("Some measures taken"),
+        "no": _l("Considered, no measures taken"), "not_considered": _l("Not yet considered"),
+        "not_applicable": _l("Not applicable"),
+    }
 
     def answer_keys(self, options):
-        """yes, partial, no, and not_applicable when offered."""
-        keys = ["yes", "partial", "no"]
+        """yes, partial, no (and not_considered on the measures scale), and not_applicable when offered."""
+        keys = ["yes", "partial", "no"] + (["not_considered"] if options.scale == "measures" else [])
         return keys + ["not_applicable"] if options.not_applicable else keys
 
-    def labels(self, options) -> dict[str, Any]:
-        """The offered answers and their (translated) labels."""
-        return {key: self.LABELS[key] for key in self.answer_keys(options)}
+    def labels(self, options) -> dict:
+        """The offered answers' labels, by key, in the order offered."""
+        labels = self.MEASURES_LABELS if options.scale == "measures" else self.LABELS
+        return {key: labels[key] for key in self.answer_keys(options)}
 
     def choices(self, options, locale: str) -> list[SelectChoice]:
         """The offered answers as form choices."""
@@ -507,6 +614,7 @@ class MultiChoice(SingleChoice):
 
     name = "multi_choice"
     label = _l("Several choices")
+    options_model = MultiChoiceOptions
 
     def empty_value(self):
         """No choice made."""
@@ -809,6 +917,10 @@ class Table(QuestionType):
     def empty_value(self):
         """No cell filled in."""
         return {}
+
+    def options_for_cycle(self, options, cycle):
+        """The years before the review's cycle as concrete rows (or columns)."""
+        return options.for_cycle(cycle)
 
     def is_empty(self, value):
         """A table with no cell filled in is empty."""

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from reviewmech.core.models import utcnow
 from reviewmech.core.permissions import secretariat, signed_in
 from reviewmech.extensions import db
 from reviewmech.questionnaires import services
@@ -69,7 +70,9 @@ def _page_context(questionnaire: Questionnaire, sections: list[Section], questio
         "by_section": by_section,
         "describe": lambda condition: describe_condition(condition, by_code, locale),
         "types": TYPES,
-        "preview": build_form(questions, {}, locale, {q.code: q.parsed_options for q in questions}, preview=True),
+        "preview": {"cycle": (cycle := utcnow().year),
+                    "form": build_form(questions, {}, locale, {q.code: q.options_for(cycle) for q in questions},
+                                       preview=True)},
         "is_missing_language": locale not in questionnaire.languages
         or services.translation_completeness(questionnaire.definition, locale) < 1,
         "conditions_json": as_json({q.code: q.show_if for q in questions if q.show_if}),

@@ -10,6 +10,9 @@ def texts(en: str) -> dict:
     return {"en": en, "es": f"{en} (es)", "fr": f"{en} (fr)"}
 
 
+OBLIGATION = {"obligation": "Protocol, art. 5(1)"}
+RECOMMENDATION = {"recommendation": "2"}
+
 BASE = {
     "slug": "mini",
     "title": texts("Mini questionnaire"),
@@ -22,11 +25,13 @@ BASE = {
             "title": texts("Paragraph 1"),
             "questions": [
                 {"code": "1.1", "type": "yes_no_partial", "prompt": texts("Is it done?"), "required": True,
-                 "ref": {"paragraphs": ["1"]}},
+                 "ref": {"paragraphs": ["1"]}, "basis": OBLIGATION},
                 {"code": "1.2", "type": "legislation", "prompt": texts("Cite the law."),
-                 "ref": {"paragraphs": ["1"]}, "show_if": {"question": "1.1", "in": ["yes", "partial"]}},
+                 "ref": {"paragraphs": ["1"]}, "basis": OBLIGATION,
+                 "show_if": {"question": "1.1", "in": ["yes", "partial"]}},
                 {"code": "1.3", "type": "text", "prompt": texts("Why not?"),
-                 "ref": {"paragraphs": ["1"]}, "show_if": {"question": "1.1", "equals": "no"}},
+                 "ref": {"paragraphs": ["1"]}, "basis": OBLIGATION,
+                 "show_if": {"question": "1.1", "equals": "no"}},
             ],
         },
         {
@@ -34,10 +39,12 @@ BASE = {
             "title": texts("Paragraph 2"),
             "questions": [
                 {"code": "2.1", "type": "table", "prompt": texts("Figures"), "ref": {"paragraphs": ["2"]},
+                 "basis": RECOMMENDATION,
                  "options": {"rows": [{"key": "2022", "label": texts("2022")}, {"key": "2023", "label": texts("2023")}],
                              "columns": [{"key": "women", "label": texts("Women")},
                                          {"key": "men", "label": texts("Men")}]}},
                 {"code": "2.2", "type": "multi_choice", "prompt": texts("Who?"), "ref": {"paragraphs": ["2"]},
+                 "basis": RECOMMENDATION,
                  "options": {"choices": [{"key": "ngo", "label": texts("NGOs")},
                                          {"key": "academia", "label": texts("Academia")}]}},
             ],

@@ -65,7 +65,7 @@ def test_the_secretariat_sees_versions_and_what_changed(secretariat_client, load
     changed["sections"][0]["questions"][0]["prompt"] = texts("Is it fully done?")
     changed["sections"][0]["questions"].pop(2)
     changed["sections"][1]["questions"].append({"code": "2.3", "type": "date", "prompt": texts("When?"),
-                                                "ref": {"paragraphs": ["2"]}})
+                                                "ref": {"paragraphs": ["2"]}, "basis": {"recommendation": "2"}})
     changed["sections"][1]["questions"][0]["required"] = True
     _load(changed)
     versions = secretariat_client.get("/questionnaires/mini/versions").get_data(as_text=True)
@@ -93,9 +93,49 @@ def test_the_browse_page_needs_as_many_queries_for_many_questions_as_for_few(per
     large = questionnaire(slug="large")
     large["sections"][0]["questions"] += [
         {"code": f"1.{n}", "type": "text", "prompt": texts(f"Question {n}"), "ref": {"paragraphs": ["1"]},
-         "show_if": {"question": "1.1", "equals": "no"}} for n in range(4, 64)]
+         "basis": {"recommendation": "1"}, "show_if": {"question": "1.1", "equals": "no"}} for n in range(4, 64)]
     _load(small)
     _load(large)
     few = count_queries(person_client, "/questionnaires/mini/1")
     many = count_queries(person_client, "/questionnaires/large/1")
     assert many == few
+
+
+def test_each_question_shows_its_basis_and_a_recommendation_says_a_no_is_not_a_failure(person_client, loaded):
+    page = person_client.get(BROWSE).get_data(as_text=True)
+    assert "Treaty obligation: Protocol, art. 5(1)" in page
+    other = person_client.get(BROWSE + "?section=OP2").get_data(as_text=True)
+    assert "Recommendation of the resolution (operative paragraph 2): a No is not a failure to comply." in other
+    assert "Treaty obligation" not in other
+
+
+def test_a_measures_question_lists_its_answers_and_a_table_of_years_says_which_years(person_client):
+    data = questionnaire()
+    data["sections"][0]["questions"][0]["options"] = {"scale": "measures"}
+    data["sections"][1]["questions"][0]["options"] = {
+        "years_before_cycle": 5, "columns": data["sections"][1]["questions"][0]["options"]["columns"]}
+    _load(data)
+    page = person_client.get(BROWSE).get_data(as_text=True)
+    for label in ("Measures taken", "Some measures taken", "Considered, no measures taken", "Not yet considered"):
+        assert f"> {label}</label>" in page  # the answers offered, shown as a preview
+    table = person_client.get(BROWSE + "?section=OP2").get_data(as_text=True)
+    assert "For each of the 5 full years before the year of the review’s cycle." in table
+    assert "Shown here for a review of" in table
+
+
+def test_a_version_stored_before_questions_had_a_basis_still_browses_compares_and_lists(
+        secretariat_client, runner):
+    old = questionnaire()
+    for section in old["sections"]:
+        for question in section["questions"]:
+            del question["basis"]
+    _load(old)  # as version 1 was stored: its definition has no basis
+    _load()
+    assert "Treaty obligation" not in secretariat_client.get(BROWSE).get_data(as_text=True)
+    assert "Treaty obligation: Protocol, art. 5(1)" in secretariat_client.get("/questionnaires/mini/2").get_data(
+        as_text=True)
+    compared = secretariat_client.get("/questionnaires/mini/compare?from=1&to=2")
+    assert compared.status_code == 200 and "0 questions added" in compared.get_data(as_text=True)
+    assert "1.1</strong>: basis" in compared.get_data(as_text=True)
+    listed = runner.invoke(args=["questionnaires", "list"])
+    assert "mini version 1 (" in listed.output and "mini version 2 (" in listed.output

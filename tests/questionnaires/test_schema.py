@@ -190,4 +190,34 @@ def test_texts_in_other_languages_are_optional(tmp_path):
 
 def test_blank_texts_are_refused(tmp_path):
     data = questionnaire(title=texts("x") | {"fr": "   "})
-    assert problems(tmp_path, data) == ["title.fr: Value error, a text cannot be blank"]
+    assert problems(tmp_path, data) == ["title.fr: a text cannot be blank"]
+
+
+def test_every_question_must_state_its_basis(tmp_path):
+    data = questionnaire()
+    del data["sections"][0]["questions"][1]["basis"]
+    assert problems(tmp_path, data) == [
+        "sections[0].questions[1].basis: every question states its basis: {obligation: <article>} or "
+        "{recommendation: <paragraph of the resolution>}"]
+
+
+@pytest.mark.parametrize("basis, message", [
+    ({"obligation": "Protocol, art. 5", "recommendation": "1"}, "give either obligation"),
+    ({}, "give either obligation"),
+    ({"recommendation": "13"}, "paragraph '13' is not among the questionnaire's paragraphs"),
+    ({"recommendation": "para 1"}, "String should match pattern"),
+])
+def test_a_basis_is_one_obligation_or_one_recommendation_of_a_known_paragraph(tmp_path, basis, message):
+    data = questionnaire()
+    data["sections"][0]["questions"][0]["basis"] = basis
+    found = problems(tmp_path, data)
+    assert len(found) == 1 and found[0].startswith("sections[0].questions[0].basis") and message in found[0]
+
+
+def test_a_condition_may_test_not_yet_considered_only_on_the_measures_scale(tmp_path):
+    data = questionnaire()
+    data["sections"][0]["questions"][2]["show_if"] = {"question": "1.1", "equals": "not_considered"}
+    assert problems(tmp_path, data) == ["sections[0].questions[2].show_if: 'equals' tests 'not_considered', which "
+                                        "question '1.1' does not offer (yes, partial, no)"]
+    data["sections"][0]["questions"][0]["options"] = {"scale": "measures"}
+    assert read_questionnaire(write(tmp_path, data)).sections[0].questions[2].show_if["equals"] == "not_considered"

@@ -206,3 +206,47 @@ def test_choices_are_read_back_from_cells_by_label_in_any_language_or_key():
 def test_display_is_in_the_readers_language():
     options = TYPES["single_choice"].parse_options(OPTIONS["single_choice"])
     assert TYPES["single_choice"].display("b", options, "fr") == "B (fr)"
+
+
+def test_a_recommendation_asks_about_measures_taken_with_not_yet_considered():
+    options = TYPES["yes_no_partial"].parse_options({"scale": "measures"})
+    assert TYPES["yes_no_partial"].answer_keys(options) == ["yes", "partial", "no", "not_considered"]
+    assert [str(label) for label in TYPES["yes_no_partial"].labels(options).values()] == [
+        "Measures taken", "Some measures taken", "Considered, no measures taken", "Not yet considered"]
+    assert TYPES["yes_no_partial"].display("not_considered", options, "en") == "Not yet considered"
+    compliance = TYPES["yes_no_partial"].parse_options({})
+    assert _messages("yes_no_partial", TYPES["yes_no_partial"].normalize("not_considered", compliance),
+                     compliance) == ["Choose one of the offered answers."]
+
+
+def test_a_grid_offers_one_choice_per_cell_and_mark():
+    grid = {"rows": [{"key": "op4", "label": texts("Paragraph 4")}],
+            "columns": [{"key": "training", "label": texts("Training")}, {"key": "other", "label": texts("Other")}],
+            "marks": [{"key": "received", "label": texts("received")}, {"key": "needed", "label": texts("needed")}]}
+    options = TYPES["multi_choice"].parse_options({"grid": grid})
+    assert TYPES["multi_choice"].answer_keys(options) == [
+        "op4__training__received", "op4__training__needed", "op4__other__received", "op4__other__needed"]
+    assert TYPES["multi_choice"].display(["op4__other__needed"], options, "fr") == \
+        "Paragraph 4 (fr) — Other (fr) — needed (fr)"
+    with pytest.raises(ValueError, match="either choices or a grid"):
+        TYPES["multi_choice"].parse_options({"grid": grid, "choices": OPTIONS["multi_choice"]["choices"]})
+
+
+def test_a_table_of_years_takes_its_rows_from_the_reviews_cycle():
+    options = TableOptions.model_validate({
+        "years_before_cycle": 3, "rows": [{"key": "prosecuted", "label": texts("Prosecuted")}],
+        "columns": OPTIONS["table"]["columns"]})
+    concrete = options.for_cycle(2026)
+    assert [row.key for row in concrete.rows] == ["2023_prosecuted", "2024_prosecuted", "2025_prosecuted"]
+    assert concrete.rows[0].label.es == "2023 — Prosecuted (es)"
+    assert [row.key for row in options.for_cycle(2030).rows][0] == "2027_prosecuted"
+    refusal = TYPES["table"].refusal({"2022_prosecuted": {"men": 1}}, concrete)
+    assert TYPES["table"].message(refusal, concrete, "en") == "The table has no row 2022_prosecuted."
+
+
+def test_a_table_may_put_the_years_in_its_columns():
+    options = TableOptions.model_validate({"years_before_cycle": 2, "years_on": "columns",
+                                           "rows": OPTIONS["table"]["rows"]})
+    concrete = TYPES["table"].options_for_cycle(options, 2026)
+    assert [column.key for column in concrete.columns] == ["2024", "2025"]
+    assert TYPES["table"].normalize({"2022": {"2025": "n/a"}}, concrete).value == {"2022": {"2025": "n/a"}}

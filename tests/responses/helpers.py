@@ -14,9 +14,10 @@ def small_questionnaire(slug="mini", extra_questions=0):
     """The test questionnaire, with an attachments question and optionally many text questions."""
     data = questionnaire(slug=slug)
     data["sections"][1]["questions"].append({"code": "2.3", "type": "attachments", "prompt": texts("Evidence"),
-                                             "ref": {"paragraphs": ["2"]}})
+                                             "ref": {"paragraphs": ["2"]}, "basis": {"recommendation": "2"}})
     data["sections"][1]["questions"] += [
-        {"code": f"2.{n}", "type": "text", "prompt": texts(f"Question {n}"), "ref": {"paragraphs": ["2"]}}
+        {"code": f"2.{n}", "type": "text", "prompt": texts(f"Question {n}"), "ref": {"paragraphs": ["2"]},
+         "basis": {"recommendation": "2"}}
         for n in range(4, 4 + extra_questions)]
     stored, _new = store(QuestionnaireSpec.model_validate(data))
     db.session.flush()

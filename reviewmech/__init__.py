@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
+    _init_static(app)
     _register_blueprints(app)
     _register_hooks(app)
     _register_error_pages(app)
@@ -89,6 +90,12 @@ def _init_extensions(app: Flask) -> None:
         if user is None or not user.is_active or user.session_token != token:
             return None
         return user
+
+
+def _init_static(app: Flask) -> None:
+    from reviewmech.core.static import init_static
+
+    init_static(app)
 
 
 def _lazy(text: str):

@@ -92,4 +92,5 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAX_REDRAWS": _env_int("MAX_REDRAWS", 1),
         "MAX_REVIEWS_PER_YEAR": _env_int("MAX_REVIEWS_PER_YEAR", 3),
         "DEMO_PASSWORD": _env("DEMO_PASSWORD", "review-mechanism-demo"),
+        "OUTBOX_IN_APP": not is_production and _env_bool("OUTBOX_IN_APP", True),
     }

@@ -148,3 +148,6 @@ register_action_labels({
     "account.reactivated": _l("reactivated an account"),
     "account.role_changed": _l("changed a secretariat role"),
 })
+
+
+from reviewmech.accounts import history  # noqa: E402,F401 - registers how the audit log tells its events

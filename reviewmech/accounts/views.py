@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from wtforms import SelectChoice
 
 from reviewmech.accounts import services
@@ -240,6 +240,8 @@ def answer_language_offer(choice):
 
 # Secretariat: people ---------------------------------------------------------------------------
 
+PERSON_HISTORY_LENGTH = 30  # latest events shown on a person's page; the audit log has them all
+
 STATUS_LABELS = {
     AccountStatus.INVITED: _l("Invited"),
     AccountStatus.PENDING_APPROVAL: _l("Waiting for approval"),
@@ -314,11 +316,13 @@ def person(user_id):
     user = db.get_or_404(User, user_id)
     events = db.session.scalars(
         select(audit.AuditEvent)
-        .where(audit.AuditEvent.object_type == "User", audit.AuditEvent.object_id == str(user.id))
+        .where(or_(and_(audit.AuditEvent.object_type == "User", audit.AuditEvent.object_id == str(user.id)),
+                   audit.AuditEvent.actor_id == user.id))
         .order_by(audit.AuditEvent.id.desc())
-        .limit(20)
+        .limit(PERSON_HISTORY_LENGTH)
     ).all()
-    return render_template("accounts/person.html", user=user, form=ConfirmForm(), events=events,
+    return render_template("accounts/person.html", user=user, form=ConfirmForm(),
+                           history=list(zip(events, audit.describe_events(events), strict=True)),
                            status_labels=STATUS_LABELS)
 
 
@@ -402,4 +406,5 @@ def audit_log():
             )
     page = paginate(query, request.args.get("page", 1, type=int))
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    return render_template("accounts/audit.html", form=form, page=page, actions=actions, title=_("Audit log"))
+    return render_template("accounts/audit.html", form=form, page=page, actions=actions, title=_("Audit log"),
+                           rows=list(zip(page.items, audit.describe_events(page.items), strict=True)))

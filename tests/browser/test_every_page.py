@@ -135,3 +135,21 @@ def test_every_page_reflows_at_320_px_and_passes_axe(browser, live_app, full_dem
         context.close()
     assert len(checked) >= 3, f"the crawl as {email} reached too few pages: {checked}"
     assert not problems, f"as {email}, {len(problems)} problem(s) on {len(checked)} pages:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(("width", "one_line"), [(NARROW, False), (1366, True)])
+def test_the_header_keeps_sign_out_and_the_language_switch_in_view(browser, live_app, full_demo, width, one_line):
+    context = browser.new_context(base_url=live_app.config["LIVE_URL"], viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, "secretariat@example.org", live_app.config["DEMO_PASSWORD"])
+        for control in (page.get_by_role("button", name="Sign out"), page.get_by_label("Language"),
+                        page.get_by_role("button", name="Change language")):
+            box = control.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (control, box)
+        tops = page.eval_on_selector_all(".main-nav a", "links => links.map((a) => a.getBoundingClientRect().top)")
+        assert len(tops) >= 6
+        if one_line:
+            assert len(set(tops)) == 1, f"the secretariat's menu wraps at {width} px: {tops}"
+    finally:
+        context.close()

@@ -19,11 +19,16 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d reviewmech/translations --statistics
 
+# Links in e-mails point at the address `make run` serves (REVIEWMECH_BASE_URL, when set, wins):
+# never at a request's Host header, which anyone can forge.
+RUN_BASE_URL = $(or $(REVIEWMECH_BASE_URL),http://$(HOST):$(PORT))
+
 run: install
 	$(BIN)/reviewmech db upgrade
 	$(BIN)/reviewmech questionnaires load questionnaires
-	$(BIN)/reviewmech demo
-	$(BIN)/reviewmech run --host $(HOST) --port $(PORT)
+	REVIEWMECH_BASE_URL=$(RUN_BASE_URL) $(BIN)/reviewmech demo
+	@echo "Serving http://$(HOST):$(PORT); e-mail links point at $(RUN_BASE_URL)."
+	REVIEWMECH_BASE_URL=$(RUN_BASE_URL) $(BIN)/reviewmech run --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

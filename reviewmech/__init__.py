@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
+    _init_static(app)
     _register_blueprints(app)
     _register_hooks(app)
     _register_error_pages(app)
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from reviewmech import models  # noqa: F401 - every model, so the metadata is complete for migrations
+    from reviewmech.core.clock import reader_time_zone
     from reviewmech.core.i18n import select_locale
     from reviewmech.core.permissions import enforce_access
     from reviewmech.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -70,7 +72,7 @@ def _init_extensions(app: Flask) -> None:
     # Access rules run before the CSRF check: a signed-out script is told so (401), not "form expired".
     app.before_request(enforce_access)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=reader_time_zone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
@@ -91,6 +93,14 @@ def _init_extensions(app: Flask) -> None:
         return user
 
 
+def _init_static(app: Flask) -> None:
+    from reviewmech.core.clock import init_clock
+    from reviewmech.core.static import init_static
+
+    init_static(app)
+    init_clock(app)
+
+
 def _lazy(text: str):
     from flask_babel import lazy_gettext
 
@@ -100,6 +110,7 @@ def _lazy(text: str):
 def _register_blueprints(app: Flask) -> None:
     from reviewmech.accounts.views import bp as accounts_bp
     from reviewmech.core.views import bp as core_bp
+    from reviewmech.notifications.views import bp as notifications_bp
     from reviewmech.questionnaires.views import bp as questionnaires_bp
     from reviewmech.responses.views import bp as responses_bp
     from reviewmech.reviews.views import bp as reviews_bp
@@ -111,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(responses_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def _register_hooks(app: Flask) -> None:

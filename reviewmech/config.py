@@ -96,4 +96,5 @@ def settings_from_environment(instance_path: Path) -> dict:
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 65536),
         "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 4),
+        "OUTBOX_IN_APP": not is_production and _env_bool("OUTBOX_IN_APP", True),
     }

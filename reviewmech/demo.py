@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from reviewmech.accounts.models import AccountStatus, State, User
 from reviewmech.accounts.services import hash_password, load_states
 from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
 from reviewmech.questionnaires.services import latest_version
-from reviewmech.reviews.models import Phase, Review, Role
+from reviewmech.reviews.models import PHASE_LABELS, ROLE_LABELS, Participant, Phase, Review, Role
 from reviewmech.reviews.policy import Membership
 from reviewmech.reviews.services import add_participant, draw_reviewers, move_review, open_review, today_utc
 
@@ -47,18 +48,41 @@ def seed_demo() -> list[tuple[str, str]]:
     db.session.flush()
     states = {state.code: state for state in db.session.scalars(select(State))}
     password_hash = hash_password(current_app.config["DEMO_PASSWORD"])
-    accounts = []
     people = {}
-    for email, name, code, is_secretariat, description in DEMO_PEOPLE:
+    for email, name, code, is_secretariat, _description in DEMO_PEOPLE:
         people[email] = _person(email, name, states.get(code) if code else None, password_hash, is_secretariat)
-        accounts.append((email, description))
     questionnaire = latest_version(DEMO_QUESTIONNAIRE)
     if questionnaire is not None and not db.session.scalar(select(Review).where(Review.cycle == DEMO_CYCLE).limit(1)):
         _seed_reviews(questionnaire, states, people, password_hash)
         db.session.flush()
-    for user in db.session.scalars(select(User).where(User.email.like("fp.%@example.org")).order_by(User.email)):
-        accounts.append((user.email, f"focal point of {user.state.name_en}"))
-    return accounts
+    return describe_accounts()
+
+
+def describe_accounts() -> list[tuple[str, str]]:
+    """Each demo account with its State, and its role in each review with the review's phase (in English)."""
+    demo_emails = [email for email, *_rest in DEMO_PEOPLE]
+    users = db.session.scalars(
+        select(User).where(or_(User.email.in_(demo_emails), User.email.like("fp.%@example.org")))
+        .options(selectinload(User.state))
+    ).all()
+    users.sort(key=lambda user: (demo_emails.index(user.email) if user.email in demo_emails else len(demo_emails),
+                                 user.email))
+    parts = db.session.scalars(
+        select(Participant).where(Participant.user_id.in_([user.id for user in users]), Participant.ended_at.is_(None))
+        .options(selectinload(Participant.review).selectinload(Review.state)).order_by(Participant.review_id)
+    ).all()
+    roles: dict[int, list[str]] = {}
+    for part in parts:
+        review = part.review
+        side = "" if part.state_id == review.state_id else ", as reviewing State"
+        roles.setdefault(part.user_id, []).append(
+            f"{str(ROLE_LABELS[part.role]).lower()} in the review of {review.state.name_en} {review.cycle} "
+            f"({PHASE_LABELS[review.phase]}{side})")
+    lines = []
+    for user in users:
+        who = "secretariat, every review" if user.is_secretariat else (user.state.name_en if user.state else "—")
+        lines.append((user.email, f"{who}: " + "; ".join(roles[user.id]) if user.id in roles else who))
+    return lines
 
 
 def _seed_reviews(questionnaire, states, people, password_hash) -> None:

@@ -74,10 +74,10 @@ def reset_postgres_schema(url: str) -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests share one Chromium and one live server: in parallel runs they stay on one worker, and go first."""
+    """Keep each browser module's tests on one worker (they share its Chromium and live server), and run them first."""
     for item in items:
         if "browser" in item.path.parts:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
     items.sort(key=lambda item: "browser" not in item.path.parts)  # the longest group starts while others run
 
 

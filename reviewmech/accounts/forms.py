@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -16,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from reviewmech.accounts.models import RegionalGroup
+from reviewmech.core.clock import time_zone_names, zone_label
 from reviewmech.core.forms import language_choices
 
 NAME_MAX = 200
@@ -36,11 +38,29 @@ def regional_group_choices():
 
 
 class SignInForm(FlaskForm):
-    """E-mail and password."""
+    """E-mail and password; the page's script adds the browser's time zone."""
 
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    # Filled by the page's script; checked when used: an unknown zone is ignored.
+    timezone = HiddenField(validators=[Optional()], render_kw={"data-browser-timezone": ""})
     submit = SubmitField(_l("Sign in"))
+
+
+def time_zone_choices():
+    """Every time zone we offer, by its IANA name (`America/Mexico City`)."""
+    return [SelectChoice(name, zone_label(name)) for name in time_zone_names()]
+
+
+class ProfileForm(FlaskForm):
+    """A person's own preferences: interface language and time zone."""
+
+    locale = SelectField(_l("Language"), choices=language_choices(), validate_choice=False,
+                         validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), choices=time_zone_choices, validate_choice=False,
+                           validators=[DataRequired()],
+                           description=_l("Times are shown in this zone, and the zone is named next to them."))
+    submit = SubmitField(_l("Save my preferences"))
 
 
 class PasswordFields:

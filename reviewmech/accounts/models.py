@@ -69,6 +69,7 @@ class User(db.Model):
     organization: Mapped[str] = mapped_column(String(200), default="")
     state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None until the browser tells us
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[AccountStatus] = mapped_column(
@@ -147,3 +148,6 @@ register_action_labels({
     "account.reactivated": _l("reactivated an account"),
     "account.role_changed": _l("changed a secretariat role"),
 })
+
+
+from reviewmech.accounts import history  # noqa: E402,F401 - registers how the audit log tells its events

@@ -20,7 +20,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from reviewmech.accounts.models import AccountStatus, Invitation, RegionalGroup, State, User
+from reviewmech.config import LANGUAGES
 from reviewmech.core import audit
+from reviewmech.core.clock import is_time_zone
 from reviewmech.core.errors import DomainError
 from reviewmech.core.models import utcnow
 from reviewmech.extensions import db
@@ -298,6 +300,31 @@ def authenticate(email: str, password: str) -> User:
     user.last_sign_in_at = utcnow()
     audit.record("sign_in.succeeded", user, actor=user)
     return user
+
+
+def remember_browser_time_zone(user: User, zone: str | None) -> bool:
+    """Take the browser's time zone as the person's when they have none yet; True when it was taken."""
+    if user.timezone is not None or not is_time_zone(zone):
+        return False
+    user.timezone = zone
+    return True
+
+
+# Preferences ---------------------------------------------------------------------------------
+
+def update_preferences(user: User, *, locale: str, timezone: str) -> None:
+    """Change a person's language and time zone; refuse a language or zone we do not have."""
+    if locale not in LANGUAGES:
+        raise DomainError(_("Choose one of the languages offered."), field="locale")
+    if not is_time_zone(timezone):
+        raise DomainError(_("Choose a time zone from the list, such as Europe/Paris or America/Mexico_City."),
+                          field="timezone")
+    before = {"locale": user.locale, "timezone": user.timezone}
+    if before == {"locale": locale, "timezone": timezone}:
+        return
+    user.locale = locale
+    user.timezone = timezone
+    audit.record("account.preferences_changed", user, actor=user, before=before, locale=locale, timezone=timezone)
 
 
 # Password reset ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from wtforms import SelectChoice
 
 from reviewmech.accounts import services
@@ -19,15 +19,19 @@ from reviewmech.accounts.forms import (
     ForgotPasswordForm,
     InviteForm,
     PeopleFilterForm,
+    ProfileForm,
     ResetPasswordForm,
     SignInForm,
     StateForm,
 )
 from reviewmech.accounts.models import AccountStatus, RegionalGroup, State, User
+from reviewmech.config import LANGUAGE_NAMES, LANGUAGES
 from reviewmech.core import audit
 from reviewmech.core.audit import AuditEvent
+from reviewmech.core.clock import reader_time_zone
 from reviewmech.core.errors import DomainError
 from reviewmech.core.forms import ConfirmForm
+from reviewmech.core.models import utcnow
 from reviewmech.core.pagination import paginate
 from reviewmech.core.permissions import public, secretariat, signed_in
 from reviewmech.extensions import db, limiter
@@ -88,6 +92,7 @@ def sign_in():
             if locale:
                 session["locale"] = locale
             login_user(user)
+            services.remember_browser_time_zone(user, form.timezone.data)
             db.session.commit()
             return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
     return render_template("accounts/sign_in.html", form=form, next_url=next_url if is_safe_next(next_url) else None)
@@ -171,7 +176,71 @@ def reset_password(token):
     return render_template("accounts/reset_password.html", form=form)
 
 
+# A person's own profile -------------------------------------------------------------------------
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    """A person's own profile: their language and time zone."""
+    form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.locale.data = str(get_locale())
+        form.timezone.data = current_user.timezone or reader_time_zone()
+    if form.validate_on_submit():
+        try:
+            services.update_preferences(current_user, locale=form.locale.data, timezone=form.timezone.data)
+        except DomainError as error:
+            db.session.rollback()
+            getattr(form, error.field or "locale").errors.append(error.message)
+        else:
+            db.session.commit()
+            session["locale"] = current_user.locale
+            flash(_("Your preferences are saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, now=utcnow())
+
+
+def _language_offer() -> str | None:
+    """The language chosen before signing in, when it is not the account's (offered to be saved)."""
+    chosen = session.get("locale")
+    if current_user.is_authenticated and chosen in LANGUAGES and chosen != current_user.locale:
+        return chosen
+    return None
+
+
+@bp.app_context_processor
+def inject_language_offer():
+    """Let the layout offer to keep, in the profile, a language chosen on the sign-in page."""
+    if request.endpoint == "accounts.profile":
+        return {"language_offer": None}
+    return {"language_offer": _language_offer(), "language_offer_form": ConfirmForm()}
+
+
+@bp.route("/profile/language/<choice>", methods=["POST"])
+@signed_in
+def answer_language_offer(choice):
+    """Keep the language chosen on the sign-in page in the profile, or go back to the profile's."""
+    offered = _language_offer()
+    if choice not in {"keep", "decline"}:
+        abort(404)
+    if ConfirmForm().validate_on_submit() and offered is not None:
+        if choice == "keep":
+            services.update_preferences(current_user, locale=offered,
+                                        timezone=current_user.timezone or reader_time_zone())
+            db.session.commit()
+            flash(_("%(language)s is now the language of your account.", language=LANGUAGE_NAMES[offered]), "success")
+        else:
+            session["locale"] = current_user.locale
+    target = request.referrer or ""
+    parts = urlsplit(target)
+    if parts.netloc != request.host or not is_safe_next(parts.path):
+        return redirect(url_for("dashboard.index"))
+    return redirect(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 # Secretariat: people ---------------------------------------------------------------------------
+
+PERSON_HISTORY_LENGTH = 30  # latest events shown on a person's page; the audit log has them all
 
 STATUS_LABELS = {
     AccountStatus.INVITED: _l("Invited"),
@@ -247,11 +316,13 @@ def person(user_id):
     user = db.get_or_404(User, user_id)
     events = db.session.scalars(
         select(audit.AuditEvent)
-        .where(audit.AuditEvent.object_type == "User", audit.AuditEvent.object_id == str(user.id))
+        .where(or_(and_(audit.AuditEvent.object_type == "User", audit.AuditEvent.object_id == str(user.id)),
+                   audit.AuditEvent.actor_id == user.id))
         .order_by(audit.AuditEvent.id.desc())
-        .limit(20)
+        .limit(PERSON_HISTORY_LENGTH)
     ).all()
-    return render_template("accounts/person.html", user=user, form=ConfirmForm(), events=events,
+    return render_template("accounts/person.html", user=user, form=ConfirmForm(),
+                           history=list(zip(events, audit.describe_events(events), strict=True)),
                            status_labels=STATUS_LABELS)
 
 
@@ -335,4 +406,5 @@ def audit_log():
             )
     page = paginate(query, request.args.get("page", 1, type=int))
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    return render_template("accounts/audit.html", form=form, page=page, actions=actions, title=_("Audit log"))
+    return render_template("accounts/audit.html", form=form, page=page, actions=actions, title=_("Audit log"),
+                           rows=list(zip(page.items, audit.describe_events(page.items), strict=True)))

@@ -9,13 +9,16 @@ from reviewmech.config import LANGUAGES
 
 
 def select_locale() -> str:
-    """Return the language of this request: the account's, then the session's, then the browser's."""
+    """Return the language of this request: the one chosen in this session, the account's, the browser's.
+
+    A language chosen on the sign-in page stays after sign-in (and is offered to be saved in the profile).
+    """
     if not has_request_context():  # commands: English
         return "en"
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
     if session.get("locale") in LANGUAGES:
         return session["locale"]
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 

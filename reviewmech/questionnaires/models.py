@@ -150,3 +150,6 @@ class Question(QuestionBehaviour, db.Model):
 @event.listens_for(Question, "before_update")
 def _refuse_change(mapper, connection, target):
     raise RuntimeError("a stored questionnaire version is never changed; load a new version instead")
+
+
+from reviewmech.questionnaires import history  # noqa: E402,F401 - registers how the audit log tells its events

@@ -138,3 +138,5 @@ register_action_labels({
     "answer.attachment_removed": _l("removed an attached file"),
     "answers.released": _l("released revised answers to the reviewing States"),
 })
+
+from reviewmech.responses import history  # noqa: E402,F401 - registers how the audit log tells its events

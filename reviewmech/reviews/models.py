@@ -322,3 +322,6 @@ register_action_labels({
     "review.phase_changed": _l("moved the review to its next phase"),
     "review.deadline_extended": _l("extended the deadline"),
 })
+
+
+from reviewmech.reviews import history  # noqa: E402,F401 - registers how the audit log tells its events

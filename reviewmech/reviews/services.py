@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app, url_for
@@ -159,6 +160,36 @@ def draw_reviewers(*, cycle: int, instrument: str, by: User | None, seed: int | 
                      same_group=assignment.same_group, other_group=assignment.other_group)
     db.session.flush()
     return record, waiting
+
+
+@dataclass
+class DrawSummary:
+    """A drawing of lots told in words: what it drew for whom, and under which rules."""
+
+    assignments: list[dict]  # {"reviewed", "same_group", "other_group"} (codes), or one redraw
+    parties: int
+    max_reviews: int | None
+    already_assigned: dict[str, int]  # reviews assigned earlier in the year, per State
+    redraw: dict | None  # {"reviewed", "slot", "state", "replaced"} for a redraw
+
+
+def draw_summary(record: LotDraw) -> DrawSummary:
+    """Read a stored draw (or redraw) for display; a record of unknown shape gives an empty summary."""
+    inputs = record.inputs if isinstance(record.inputs, dict) else {}
+    result = record.result if isinstance(record.result, dict) else {}
+    if record.kind == "redraw":
+        draw_inputs = inputs.get("draw") if isinstance(inputs.get("draw"), dict) else {}
+        return DrawSummary(assignments=[], parties=len(draw_inputs.get("parties") or ()),
+                           max_reviews=draw_inputs.get("max_reviews"),
+                           already_assigned=dict(draw_inputs.get("existing_load") or {}),
+                           redraw={"reviewed": result.get("reviewed"), "slot": result.get("slot"),
+                                   "state": result.get("state"), "replaced": inputs.get("replaced")})
+    draw_inputs = result.get("inputs") if isinstance(result.get("inputs"), dict) else inputs
+    assignments = [a for a in result.get("assignments") or () if isinstance(a, dict)]
+    return DrawSummary(assignments=assignments, parties=len(draw_inputs.get("parties") or ()),
+                       max_reviews=draw_inputs.get("max_reviews"),
+                       already_assigned={code: n for code, n in (draw_inputs.get("existing_load") or {}).items() if n},
+                       redraw=None)
 
 
 def redraw_reviewer(review: Review, slot: Slot, *, by: User, standing: Membership,
@@ -347,6 +378,41 @@ def counts_per_phase() -> dict[Phase, int]:
     counts = dict.fromkeys(Phase, 0)
     counts.update(dict(rows))
     return counts
+
+
+@dataclass
+class CycleOverview:
+    """What the secretariat follows: reviews per phase, deadlines passed or near, draws and profiles waiting."""
+
+    counts: dict[Phase, int]
+    overdue: list[Review]
+    due_soon: list[Review]
+    without_reviewers: list[Review]
+    profiles_waiting: list[User]
+    profiles_waiting_count: int
+
+
+def cycle_overview(today: date, *, soon_days: int = 30, shown: int = 10) -> CycleOverview:
+    """The secretariat's view of the cycle, in a fixed number of queries."""
+    running = (select(Review).where(Review.phase.in_([Phase.SELF_ASSESSMENT, Phase.DESK_REVIEW]))
+               .options(selectinload(Review.state)))
+    with_deadline = [review for review in db.session.scalars(running) if review.current_deadline is not None]
+    with_deadline.sort(key=lambda review: review.current_deadline)
+    overdue = [review for review in with_deadline if review.current_deadline < today]
+    due_soon = [review for review in with_deadline if 0 <= (review.current_deadline - today).days <= soon_days]
+    open_reviews = db.session.scalars(
+        select(Review).where(Review.phase.in_([Phase.PREPARATION, Phase.SELF_ASSESSMENT]))
+        .options(selectinload(Review.state), selectinload(Review.states)).order_by(Review.cycle, Review.id)
+    ).all()
+    waiting = select(User).where(User.status == AccountStatus.PENDING_APPROVAL)
+    return CycleOverview(
+        counts=counts_per_phase(),
+        overdue=overdue,
+        due_soon=due_soon,
+        without_reviewers=[review for review in open_reviews if not review.reviewing_states],
+        profiles_waiting=list(db.session.scalars(waiting.order_by(User.activated_at).limit(shown))),
+        profiles_waiting_count=db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0,
+    )
 
 
 def days_until(day: date | None, today: date) -> int | None:

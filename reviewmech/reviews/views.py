@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from reviewmech.accounts.forms import regional_group_choices
-from reviewmech.accounts.models import AccountStatus, RegionalGroup, State, User
+from reviewmech.accounts.models import RegionalGroup, State
 from reviewmech.core.audit import AuditEvent
 from reviewmech.core.errors import DomainError
 from reviewmech.core.forms import ConfirmForm
@@ -64,13 +64,11 @@ def _fail(form, error: DomainError, default_field: str) -> None:
 @signed_in
 def index():
     """The signed-in person's home page: their reviews by role, and the secretariat's tasks."""
-    pending = None
-    if current_user.is_secretariat:
-        pending = db.session.scalar(
-            select(func.count()).select_from(User).where(User.status == AccountStatus.PENDING_APPROVAL)
-        )
-    return render_template("reviews/dashboard.html", pending=pending, groups=services.my_reviews(current_user),
-                           next_action=services.next_action, role_labels=ROLE_LABELS, today=services.today_utc())
+    today = services.today_utc()
+    cycle = services.cycle_overview(today) if current_user.is_secretariat else None
+    return render_template("reviews/dashboard.html", cycle=cycle, groups=services.my_reviews(current_user),
+                           next_action=services.next_action, role_labels=ROLE_LABELS, today=today,
+                           phase_labels=PHASE_LABELS, locale=_locale())
 
 
 @bp.route("")
@@ -155,7 +153,9 @@ def draw_record(draw_id):
     """A drawing of lots: its seed, inputs and result, verified again from them."""
     record = db.get_or_404(LotDraw, draw_id)
     verified = lots.verify(record.result) if record.kind == "draw" else None
-    return render_template("reviews/draw_record.html", record=record, verified=verified)
+    states = {state.code: state for state in db.session.scalars(select(State))}
+    return render_template("reviews/draw_record.html", record=record, verified=verified, states=states,
+                           summary=services.draw_summary(record), locale=_locale())
 
 
 # Blocks that features above reviews show on a review's home (answers' progress, threads, …), in order.

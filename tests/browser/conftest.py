@@ -66,3 +66,19 @@ def _once_per_run(request):
     """Browser tests drive their own SQLite server: run them once, not again for each test database."""
     if getattr(request.node, "callspec", None) and request.node.callspec.params.get("database_url") == "postgresql":
         pytest.skip("browser tests run once, against their own live server")
+
+
+@pytest.fixture(scope="session")
+def full_demo(live_app):
+    """The live server's demo data with the questionnaire loaded: one review in each phase and their people."""
+    from reviewmech.demo import DEMO_QUESTIONNAIRE, seed_demo
+    from reviewmech.questionnaires.services import latest_version, load
+
+    with live_app.app_context():
+        if latest_version(DEMO_QUESTIONNAIRE) is None:
+            load([Path(__file__).resolve().parents[2] / "questionnaires" / f"{DEMO_QUESTIONNAIRE}.yaml"])
+        with live_app.test_request_context():
+            accounts = seed_demo()
+        db.session.commit()
+        db.session.remove()
+    return accounts

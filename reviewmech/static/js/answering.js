@@ -73,26 +73,13 @@
     return extra.length > 1 ? `${text} ${extra[0]} (${extra.slice(1).join(", ")})` : `${text} ${extra[0]}`;
   }
 
-  function parseTime(iso) {
-    if (typeof iso !== "string" || !iso) return new Date();
-    const zoned = /([zZ]|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`; // the server keeps UTC
-    const date = new Date(zoned);
-    return Number.isNaN(date.getTime()) ? new Date() : date;
-  }
-
+  // Times in the reader's zone, written as the server writes them (app.js: ReviewmechClock).
   function hoursMinutes(iso) {
-    const date = parseTime(iso);
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    return window.ReviewmechClock.formatTime(iso);
   }
 
   function dateTime(iso) {
-    const date = parseTime(iso);
-    try {
-      return date.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
-    } catch (error) {
-      return `${date.toLocaleDateString()} ${hoursMinutes(iso)}`;
-    }
+    return window.ReviewmechClock.formatDateTime(iso);
   }
 
   // Reading and writing the inputs of a question ------------------------------------------------

@@ -28,6 +28,11 @@ class SectionTexts:
         """The title or help in a language, and whether it fell back to English."""
         return localized(getattr(self, field), locale)
 
+    def short_title(self, locale: str) -> str:
+        """The title up to its dash ('Operative paragraph 4 — Criminalization' → 'Operative paragraph 4')."""
+        title = self.text("title", locale)[0]
+        return title.split(" — ", 1)[0] if " — " in title else title
+
 
 class QuestionBehaviour:
     """What a question (a stored row, or its entry in a version's catalogue) knows: type, options, texts."""

@@ -201,6 +201,44 @@ class Catalogue:
         """The top-level sections."""
         return [s for s in self.sections if s.parent_id is None]
 
+    def children(self, section: SectionEntry) -> list[SectionEntry]:
+        """The sections directly inside a section."""
+        return [s for s in self.sections if s.parent_id == section.id]
+
+    def is_split(self, section: SectionEntry) -> bool:
+        """Whether a top-level section is too long for one page: then each of its sub-sections is a page."""
+        return (section.parent_id is None and bool(self.children(section))
+                and len(self.questions_in(self.subtree(section))) > SPLIT_AFTER_QUESTIONS)
+
+    def page_sections(self, section: SectionEntry) -> list[SectionEntry]:
+        """The sections a section's page shows: its own questions only when it is split, else all inside it."""
+        return [section] if self.is_split(section) else self.subtree(section)
+
+    @cached_property
+    def pages(self) -> tuple[SectionEntry, ...]:
+        """The answering pages in order: each top-level section, and the sub-sections of a split one."""
+        found = []
+        for root in self.roots:
+            if not self.is_split(root):
+                found.append(root)
+                continue
+            if self.questions_in([root]):
+                found.append(root)
+            found.extend(self.children(root))
+        return tuple(found)
+
+    @cached_property
+    def _page_by_section(self) -> dict[int, SectionEntry]:
+        return {section.id: page for page in self.pages for section in self.page_sections(page)}
+
+    def page_of(self, question: QuestionEntry) -> SectionEntry:
+        """The answering page a question is on."""
+        return self._page_by_section[question.section_id]
+
+    def root_of(self, section: SectionEntry) -> SectionEntry:
+        """The top-level section a section belongs to."""
+        return self.chain(section)[0]
+
     def chain(self, section: SectionEntry) -> list[SectionEntry]:
         """A section and the sections around it, outermost first."""
         found = [section]
@@ -222,6 +260,7 @@ class Catalogue:
         return [q for q in self.questions if q.section_id in ids]
 
 
+SPLIT_AFTER_QUESTIONS = 40  # a longer top-level section is answered a sub-section a page (slow links, phones)
 _CATALOGUES: dict[tuple, Catalogue] = {}
 _CATALOGUES_KEPT = 32
 

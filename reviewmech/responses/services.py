@@ -564,11 +564,12 @@ def attachment_folder(instance_path: str) -> Path:
 
 @dataclass
 class SubmissionProblem:
-    """A required or invalid answer that blocks submission."""
+    """A required or invalid answer that blocks submission: its top-level section and the page it is on."""
 
     question: Question
     section: Section
     message: str
+    page: Section | None = None
 
 
 def submission_problems(review: Review) -> list[SubmissionProblem]:
@@ -586,17 +587,18 @@ def submission_problems(review: Review) -> list[SubmissionProblem]:
     questions = [q for q in catalogue.questions if q.code in candidates]
     problems = []
     for question in questions:
-        top = sections[shape.top_sections[question.code]]
+        top, page = sections[shape.top_sections[question.code]], catalogue.page_of(question)
         answer = answers.get(question.code)
         empty = answer is None or question.question_type.is_empty(answer.value)
         if question.is_required and empty:
-            problems.append(SubmissionProblem(question, top, _("A required question is not answered.")))
+            message = _("A required question is not answered.")
         elif answer is not None and answer.errors:
-            problems.append(SubmissionProblem(question, top, " ".join(problem_messages(question, review,
-                                                                                        answer.errors))))
+            message = " ".join(problem_messages(question, review, answer.errors))
         elif answer is not None and answer.is_contribution:
-            problems.append(SubmissionProblem(question, top, _("A contribution waits for acceptance by an expert or "
-                                                               "the focal point.")))
+            message = _("A contribution waits for acceptance by an expert or the focal point.")
+        else:
+            continue
+        problems.append(SubmissionProblem(question, top, message, page))
     return problems
 
 

@@ -34,6 +34,7 @@ from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.forms import ConfirmForm
 from reviewmech.extensions import db
 from reviewmech.questionnaires import forms as fields
+from reviewmech.questionnaires.conditions import referenced_questions
 from reviewmech.questionnaires.models import Question
 from reviewmech.questionnaires.services import catalogue_of, shape_of
 from reviewmech.responses import files, services
@@ -94,8 +95,8 @@ def _chain(review, question) -> tuple[str, ...]:
 
 
 def _back_to(review, question) -> str:
-    top = shape_of(review.questionnaire).top_sections[question.code]
-    return url_for("responses.section", review_id=review.id, section_code=top) + f"#q-{question.code}"
+    page = catalogue_of(review.questionnaire).page_of(question)
+    return url_for("responses.section", review_id=review.id, section_code=page.code) + f"#q-{question.code}"
 
 
 @bp.route("")
@@ -125,15 +126,31 @@ def overview(review_id):
     unreleased = services.unreleased_answers(review) if can("release_answers", standing, review) else {}
     return render_template("responses/overview.html", review=review, standing=standing, progress=progress,
                            children=children, contributions=contributions, sees_drafts=sees_drafts,
-                           unreleased=unreleased, top_sections=shape_of(review.questionnaire).top_sections,
+                           unreleased=unreleased, pages={
+                               code: catalogue.page_of(catalogue.question_by_code[code]).code for code in unreleased},
                            phase_labels=PHASE_LABELS, locale=_locale(),
                            reopen_form=ReasonForm(), confirm_form=ConfirmForm())
+
+
+def _follow_up_depths(questions, shape) -> dict[str, int]:
+    """How deep each question follows another of the page it depends on (indented under it), at most 3."""
+    on_page = {q.code for q in questions}
+    depths: dict[str, int] = {}
+    for question in questions:
+        parents = [code for code in referenced_questions(question.show_if) if code in on_page]
+        depths[question.code] = min(3, max((depths.get(code, 0) + 1 for code in parents), default=0))
+    return depths
+
+
+def _page_progress(questions, values, shown, shape) -> tuple[int, int]:
+    required = [q.code for q in questions if q.code in shape.required and q.code in shown]
+    return sum(1 for code in required if shape.is_answered(code, values)), len(required)
 
 
 def _section_context(review, standing, root, *, formdata=None):
     catalogue = catalogue_of(review.questionnaire)
     shape = catalogue.shape
-    subtree = catalogue.subtree(root)
+    subtree = catalogue.page_sections(root)
     shown_answers = services.visible_answers(review, standing)
     values = {code: answer.value for code, answer in shown_answers.items()}
     questions = [q for q in catalogue.questions_in(subtree)
@@ -159,10 +176,21 @@ def _section_context(review, standing, root, *, formdata=None):
     wrong_cells = {code: {f"{p['params']['row']}-{p['params']['column']}" for p in shown_answers[code].errors
                           if isinstance(p, dict) and {"row", "column"} <= set(p.get("params") or {})}
                    for code in errors}
+    shown = shape.shown(values)
+    pages = [s for s in catalogue.pages if _readable_section(review, standing, s, catalogue)]
+    here = next((i for i, s in enumerate(pages) if s.id == root.id), None)
+    top = catalogue.root_of(root)
     return {
+        "previous_page": pages[here - 1] if here else None,
+        "next_page": pages[here + 1] if here is not None and here + 1 < len(pages) else None,
+        "sub_pages": [s for s in catalogue.children(top) if _readable_section(review, standing, s, catalogue)]
+        if catalogue.is_split(top) else [],
+        "top": top, "follow_up": _follow_up_depths(questions, shape),
+        "page_progress": _page_progress(questions, values, shown, shape),
+        "progress": services.visible_progress(review, standing),
         "review": review, "standing": standing, "root": root, "by_section": by_section,
         "sections": [s for s in subtree if s.id in readable_sections], "questions": questions,
-        "answers": shown_answers, "shown": shape.shown(values), "editable": editable, "form": form,
+        "answers": shown_answers, "shown": shown, "editable": editable, "form": form,
         "options": options, "errors": errors, "wrong_cells": wrong_cells,
         "attachments": services.visible_attachments(review, standing, shown_answers, questions),
         "conditions": conditions, "locale": _locale(),
@@ -284,7 +312,8 @@ def autosave(review_id, code):
     answer = db.session.get(Answer, written.answer_id if written else outcome.unchanged[question.code].id)
     changed_visibility = {c: c in outcome.shown for c in shape.codes if (c in outcome.shown) != (c in shown_before)}
     return jsonify(version=answer.version, errors=services.problem_messages(question, review, answer.errors),
-                   problems=answer.errors, saved_at=answer.updated_at.isoformat(), shown=changed_visibility)
+                   problems=answer.errors, saved_at=answer.updated_at.isoformat(), shown=changed_visibility,
+                   progress=[review.required_answered, review.required_total])
 
 
 def _diff(before: str, after: str) -> list[tuple[str, str]]:

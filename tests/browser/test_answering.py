@@ -190,7 +190,7 @@ def test_a_conflict_shows_both_versions_and_keep_mine_saves_mine(two_people, mex
 def test_merge_saves_the_text_of_both(two_people, mexico):
     first, second = two_people
     for page in (first, second):
-        page.goto(f"/reviews/{mexico}/answers/OP13")
+        page.goto(f"/reviews/{mexico}/answers/OP13(h)")
     type_and_wait(first, "13h.gaps", "Figures from the prosecution service.")
     answer(second, "13h.gaps").locator("textarea").fill("Figures from the courts.")
     conflict = answer(second, "13h.gaps").locator("[data-conflict]")
@@ -323,7 +323,7 @@ def test_a_failed_save_is_retried_and_leaving_meanwhile_asks_first(watched, live
 def test_an_unsaved_draft_is_offered_again_on_the_next_visit(watched, live_app, mexico):
     page = watched
     sign_in(page, live_app)
-    page.goto(f"/reviews/{mexico}/answers/OP13")
+    page.goto(f"/reviews/{mexico}/answers/OP13(i)")
     key = f"reviewmech:draft:{mexico}:13i.gaps"
     page.evaluate("([key, draft]) => localStorage.setItem(key, JSON.stringify(draft))",
                   [key, {"value": "42", "version": 0}])
@@ -417,3 +417,25 @@ def test_the_browser_evaluates_conditions_exactly_as_the_server(page):
     mismatches = [(case, result) for case, result in zip(cases, results, strict=True)
                   if result != {"holds": case["holds"], "shown": case["shown"]}]
     assert mismatches == []
+
+
+def test_progress_follows_the_answers_live_and_the_save_status_stays_in_view(watched, live_app, mexico):
+    page = watched
+    sign_in(page, live_app)
+    page.set_viewport_size({"width": 390, "height": 700})
+    page.goto(f"/reviews/{mexico}/answers/OP8")
+    progress = page.locator("[data-progress]")
+    for choice in ("no", "yes"):
+        with page.expect_response(is_autosave("8.1"), timeout=WAIT) as saved:
+            answer(page, "8.1").locator(f'input[value="{choice}"]').check()
+        assert saved.value.status == 200
+        expect(page.locator("[data-page-status]")).to_have_text("All changes saved", timeout=WAIT)
+        live = " ".join(progress.inner_text().split())
+        page.reload()
+        assert " ".join(progress.inner_text().split()) == live  # what the script counted is what the server counts
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.locator("#answers-form").bounding_box()["y"] < 700  # the answers start on a phone's first screen
+    for code in ("8.1", "8.gaps"):
+        answer(page, code).scroll_into_view_if_needed()
+        box = page.locator(".save-bar").bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 700  # the status stays in view

@@ -15,6 +15,8 @@
     msgSaved: "Saved at {time}",
     msgRetrying: "Not saved — retrying in {seconds} s",
     msgNotSaved: "Not saved",
+    msgUnsaved: "{n} answer(s) not saved yet",
+    msgAllSaved: "All changes saved",
     msgFailed: "Not saved: the server could not save this answer. Your text is kept on this page; choose Retry, or try again later.",
     msgSignedOut: "Your session has ended. Your text is kept on this page: sign in again in another tab, then choose Retry.",
     msgSignIn: "Sign in (opens a new tab)",
@@ -34,7 +36,7 @@
   const Conditions = window.ReviewmechConditions;
   const page = {
     form: null, reviewId: "", conditions: {}, questions: new Map(), order: [], queue: [], busy: null,
-    submitting: false, signedOut: false, signedOutNotice: null,
+    submitting: false, signedOut: false, signedOutNotice: null, savedOnce: false,
   };
 
   // Small helpers ---------------------------------------------------------------------------------
@@ -418,6 +420,7 @@
     for (const q of page.order) {
       if (q.el.hidden === shown.has(q.code)) q.el.hidden = !shown.has(q.code);
     }
+    updatePageProgress();
   }
 
   // `shown` maps every code to whether it shows (a list of the shown codes is accepted too).
@@ -445,6 +448,7 @@
   function edited(q) {
     storeDraft(q);
     recomputeVisibility();
+    updatePageStatus();
     if (q.conflict) return; // the person chooses in the conflict box first
     if (page.signedOut) {
       q.signedOut = true;
@@ -481,6 +485,7 @@
     const q = page.queue.shift();
     page.busy = save(q).catch(() => retryLater(q)).finally(() => {
       page.busy = null;
+      updatePageStatus();
       pump();
     });
   }
@@ -582,6 +587,39 @@
     }
   }
 
+  // The page's save status (always in view) and progress -------------------------------------------
+
+  function pageStatus() {
+    return page.form.querySelector("[data-page-status]");
+  }
+
+  function updatePageStatus() {
+    const status = pageStatus();
+    if (!status) return;
+    const waiting = page.order.filter((q) => q.inFlight || q.timer || q.retryTimer || q.conflict || q.signedOut
+      || isDirty(q)).length;
+    if (waiting) status.textContent = message("msgUnsaved", { n: waiting });
+    else if (page.savedOnce) status.textContent = message("msgAllSaved");
+  }
+
+  function fill(element, values) {
+    if (!element || !element.dataset.template) return;
+    const separator = element.hasAttribute("data-whole-progress") && document.querySelector("[data-page-progress]")
+      ? " · " : "";
+    element.textContent = separator + element.dataset.template.replace("{answered}", values.answered)
+      .replace("{total}", values.total);
+  }
+
+  // Required questions of this page shown and answered, counted as the server does.
+  function updatePageProgress() {
+    const required = page.order.filter((q) => q.el.hasAttribute("data-required") && !q.el.hidden);
+    const answered = required.filter((q) => {
+      const value = q.known ? normalized(q.type, readValue(q)) : (q.serverAnswered ? "answered" : null);
+      return Conditions.isAnswered(value);
+    });
+    fill(document.querySelector("[data-page-progress]"), { answered: answered.length, total: required.length });
+  }
+
   function saved(q, data, sentJson) {
     updateVersion(q, data.version);
     q.saved = sentJson;
@@ -593,6 +631,10 @@
     if (serialize(readValue(q)) === sentJson) clearDraft(q);
     else if (!q.timer) schedule(q, SAVE_DELAY_MS); // typed on while this was saving
     applyShown(data.shown);
+    page.savedOnce = true;
+    if (Array.isArray(data.progress) && data.progress.length === 2) {
+      fill(document.querySelector("[data-whole-progress]"), { answered: data.progress[0], total: data.progress[1] });
+    }
   }
 
   function retryLater(q) {
@@ -856,6 +898,7 @@
     });
     prepareAnswer(q);
     q.known = readValue(q) !== undefined;
+    q.serverAnswered = !q.known && Boolean(q.el.querySelector(".answer-readonly:not(:has(em))"));
     q.conditions = has(page.conditions, q.code) && Array.isArray(page.conditions[q.code]) ? page.conditions[q.code] : [];
     return q;
   }

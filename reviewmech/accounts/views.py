@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
-from reviewmech.accounts import services
+from reviewmech.accounts import kept_forms, services, sessions
 from reviewmech.accounts.forms import (
     ActivationForm,
     AuditFilterForm,
@@ -23,24 +21,17 @@ from reviewmech.accounts.forms import (
     SignInForm,
     StateForm,
 )
-from reviewmech.accounts.models import AccountStatus, RegionalGroup, State, User
+from reviewmech.accounts.models import AccountStatus, RegionalGroup, SessionEnd, State, User
 from reviewmech.core import audit
 from reviewmech.core.audit import AuditEvent
 from reviewmech.core.errors import DomainError
 from reviewmech.core.forms import ConfirmForm
 from reviewmech.core.pagination import paginate
 from reviewmech.core.permissions import public, secretariat, signed_in
+from reviewmech.core.security import local_path
 from reviewmech.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Whether a `next` address stays on this site."""
-    if not target:
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\"))
 
 
 def _sign_in_limit() -> str:
@@ -75,7 +66,7 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = SignInForm()
-    next_url = request.args.get("next")
+    next_url = local_path(request.args.get("next"))
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
@@ -83,26 +74,33 @@ def sign_in():
             db.session.commit()  # keep the audit event of the failure
             form.password.errors.append(error.message)
         else:
-            locale = session.get("locale")
-            session.clear()  # a new session at sign-in: nothing from before survives
-            if locale:
-                session["locale"] = locale
-            login_user(user)
+            _restart_browser_session(keep=(kept_forms.COOKIE_KEY,))  # nothing else from before survives
+            session["locale"] = user.locale
+            sessions.start_session(user)
             db.session.commit()
-            return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
-    return render_template("accounts/sign_in.html", form=form, next_url=next_url if is_safe_next(next_url) else None)
+            return redirect(next_url or url_for("dashboard.index"))
+    return render_template("accounts/sign_in.html", form=form, next_url=next_url)
+
+
+def _restart_browser_session(keep: tuple[str, ...] = ()) -> None:
+    """Empty the Flask session but for the interface language and the entries named in `keep`."""
+    kept = {name: session[name] for name in ("locale", *keep) if name in session}
+    session.clear()
+    session.update(kept)
 
 
 @bp.route("/sign-out", methods=["POST"])
 @signed_in
 def sign_out():
-    """Sign out and forget the session."""
+    """Sign out: the session ends on the server, so its cookie no longer signs anyone in."""
     form = ConfirmForm()
     if form.validate_on_submit():
         audit.record("sign_out", current_user)
+        sessions.end_current_session(SessionEnd.SIGNED_OUT)
         db.session.commit()
-        logout_user()
-        session.clear()
+        # The ended session's key and the form token stay: a form posted later from another tab is kept for this
+        # person through the next sign-in (see kept_forms); neither signs anyone in.
+        _restart_browser_session(keep=(sessions.COOKIE_KEY, current_app.config["WTF_CSRF_FIELD_NAME"]))
         flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.sign_in"))
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request, session
-from flask_login import current_user
+from flask import g, has_request_context, request, session
 
 from reviewmech.config import LANGUAGES
 
 
 def select_locale() -> str:
-    """Return the language of this request: the account's, then the session's, then the browser's."""
+    """Return the language of this request: the account's, then the session's, then the browser's.
+
+    The account is asked only when this request has already loaded it (Flask-Login's per-request cache), so
+    an error page can choose its language while the database is down; sign-in puts the account's language
+    in the session for that case.
+    """
     if not has_request_context():  # commands: English
         return "en"
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated and user.locale in LANGUAGES:
+        return user.locale
     if session.get("locale") in LANGUAGES:
         return session["locale"]
     return request.accept_languages.best_match(LANGUAGES) or "en"

@@ -18,13 +18,16 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from reviewmech.accounts.kept_forms import keeps_form_across_sign_in
 from reviewmech.core import audit
 from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.forms import ConfirmForm
+from reviewmech.core.http import body_limit
 from reviewmech.extensions import db
 from reviewmech.questionnaires.models import Question, Section
 from reviewmech.questionnaires.services import shape_of
@@ -165,6 +168,7 @@ def _root_or_404(review, section_code) -> Section:
 
 @bp.route("/<section_code>", methods=["GET", "POST"])
 @review_member
+@keeps_form_across_sign_in
 def section(review_id, section_code):
     """One top-level section as a form; without JavaScript it is posted whole and saved answer by answer."""
     review, standing = _visible_review(review_id)
@@ -221,6 +225,7 @@ def _json_error(status: int, error: str, message: str):
 
 @bp.route("/autosave/<path:code>", methods=["POST"])
 @review_member
+@body_limit(AUTOSAVE_MAX_BYTES, _l("This answer is too long to be saved (more than 250 KB)."))
 def autosave(review_id, code):
     """Save one answer from the page's script: JSON {value, version}."""
     review, standing = review_for(current_user, review_id)

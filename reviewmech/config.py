@@ -29,6 +29,35 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"REVIEWMECH_{name} must be a whole number, not {raw!r}") from None
 
 
+def _env_hours(name: str, default: float) -> int:
+    """A duration given in hours (fractions allowed, e.g. 0.5), returned in seconds."""
+    raw = _env(name)
+    if raw is None:
+        return round(default * 3600)
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise ConfigError(f"REVIEWMECH_{name} must be a number of hours such as 0.5 or 12, not {raw!r}") from None
+    if not 0 < hours < 24 * 366:
+        raise ConfigError(f"REVIEWMECH_{name} must be more than 0 hours and less than a year, not {raw!r}")
+    return round(hours * 3600)
+
+
+def _env_seconds(name: str, default: float, *, allow_zero: bool = False) -> float:
+    """A duration in seconds (fractions allowed); 0 means "no limit" where `allow_zero`."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(f"REVIEWMECH_{name} must be a number of seconds, not {raw!r}") from None
+    if seconds < 0 or (seconds == 0 and not allow_zero) or seconds > 3600:
+        lowest = "0" if allow_zero else "more than 0"
+        raise ConfigError(f"REVIEWMECH_{name} must be {lowest} and at most 3600 seconds, not {raw!r}")
+    return seconds
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = _env(name)
     if raw is None:
@@ -59,16 +88,23 @@ def settings_from_environment(instance_path: Path) -> dict:
             raise ConfigError("REVIEWMECH_SECRET_KEY must be set when REVIEWMECH_ENV=production")
         secret_key = _development_secret_key(instance_path)
     database_url = _env("DATABASE_URL", f"sqlite:///{instance_path / 'reviewmech.sqlite3'}")
+    # SESSION_HOURS is the older name of SESSION_MAX_HOURS.
+    session_max_seconds = _env_hours("SESSION_MAX_HOURS", _env_hours("SESSION_HOURS", 12) / 3600)
+    session_idle_seconds = min(_env_hours("SESSION_IDLE_HOURS", 0.5), session_max_seconds)
     return {
         "REVIEWMECH_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DB_CONNECT_TIMEOUT": _env_seconds("DB_CONNECT_TIMEOUT", 3),
+        "DB_STATEMENT_TIMEOUT": _env_seconds("DB_STATEMENT_TIMEOUT", 10, allow_zero=True),
         "SESSION_COOKIE_SECURE": is_production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": is_production,
-        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
+        "PERMANENT_SESSION_LIFETIME": session_max_seconds,
+        "SESSION_IDLE_SECONDS": session_idle_seconds,
+        "SESSION_MAX_SECONDS": session_max_seconds,
+        "KEPT_FORM_HOURS": 24,
         "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_HOURS", 24) * 3600,
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024 + 64 * 1024,
         "ATTACHMENT_MAX_BYTES": _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +10,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewmech.core.audit import register_action_labels
-from reviewmech.core.models import utcnow
+from reviewmech.core.models import JSONValue, utcnow
 from reviewmech.extensions import db
 
 
@@ -77,9 +76,6 @@ class User(db.Model):
         default=AccountStatus.INVITED,
         index=True,
     )
-    session_token: Mapped[str] = mapped_column(
-        String(64), default=lambda: secrets.token_urlsafe(24)
-    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
@@ -107,15 +103,64 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        """Return the id joined to the session token, so rotating the token signs out everywhere."""
-        return f"{self.id}:{self.session_token}"
-
-    def rotate_session_token(self) -> None:
-        """Invalidate every session of this person (password change, deactivation)."""
-        self.session_token = secrets.token_urlsafe(24)
+        """Return the id Flask-Login keeps in the cookie; the sign-in session decides whether it still counts."""
+        return str(self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class SessionEnd(enum.StrEnum):
+    """Why a sign-in session ended."""
+
+    SIGNED_OUT = "signed_out"
+    IDLE = "idle"
+    EXPIRED = "expired"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
+    DEACTIVATED = "deactivated"
+
+
+class SignInSession(db.Model):
+    """One sign-in of a person in one browser; the cookie carries its key, the database only the key's hash."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[SessionEnd | None] = mapped_column(
+        Enum(SessionEnd, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<SignInSession {self.id} of user {self.user_id}>"
+
+
+class KeptForm(db.Model):
+    """A form posted after its sender's session ended, kept until they sign in again (at most a day)."""
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(2000))
+    fields: Mapped[list] = mapped_column(JSONValue)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    @property
+    def is_expired(self) -> bool:
+        """Whether the form is older than it may be kept."""
+        return utcnow() >= self.expires_at
 
 
 class Invitation(db.Model):

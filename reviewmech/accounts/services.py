@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from reviewmech.accounts.models import AccountStatus, Invitation, RegionalGroup, State, User
+from reviewmech.accounts.models import AccountStatus, Invitation, RegionalGroup, SessionEnd, State, User
+from reviewmech.accounts.sessions import end_all_sessions
 from reviewmech.config import LANGUAGES
 from reviewmech.core import audit
 from reviewmech.core.clock import is_time_zone
@@ -107,7 +108,7 @@ def set_password(user: User, password: str) -> None:
     if problems:
         raise DomainError(" ".join(problems), field="password")
     user.password_hash = hash_password(password)
-    user.rotate_session_token()
+    end_all_sessions(user, SessionEnd.PASSWORD_CHANGED)
 
 
 # E-mail addresses ----------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def deactivate_account(user: User, by: User) -> None:
         raise DomainError(_("This account is already deactivated."))
     user.status = AccountStatus.DEACTIVATED
     user.deactivated_at = utcnow()
-    user.rotate_session_token()
+    end_all_sessions(user, SessionEnd.DEACTIVATED)
     audit.record("account.deactivated", user, actor=by)
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from wtforms import SelectChoice
 
-from reviewmech.accounts import services
+from reviewmech.accounts import kept_forms, services, sessions
 from reviewmech.accounts.forms import (
     ActivationForm,
     AuditFilterForm,
@@ -24,7 +22,7 @@ from reviewmech.accounts.forms import (
     SignInForm,
     StateForm,
 )
-from reviewmech.accounts.models import AccountStatus, RegionalGroup, State, User
+from reviewmech.accounts.models import AccountStatus, RegionalGroup, SessionEnd, State, User
 from reviewmech.config import LANGUAGE_NAMES, LANGUAGES
 from reviewmech.core import audit
 from reviewmech.core.audit import AuditEvent
@@ -34,17 +32,10 @@ from reviewmech.core.forms import ConfirmForm
 from reviewmech.core.models import utcnow
 from reviewmech.core.pagination import paginate
 from reviewmech.core.permissions import public, secretariat, signed_in
+from reviewmech.core.security import local_path, local_referrer
 from reviewmech.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Whether a `next` address stays on this site."""
-    if not target:
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\"))
 
 
 def _sign_in_limit() -> str:
@@ -79,7 +70,7 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = SignInForm()
-    next_url = request.args.get("next")
+    next_url = local_path(request.args.get("next"))
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
@@ -87,27 +78,35 @@ def sign_in():
             db.session.commit()  # keep the audit event of the failure
             form.password.errors.append(error.message)
         else:
-            locale = session.get("locale")
-            session.clear()  # a new session at sign-in: nothing from before survives
-            if locale:
-                session["locale"] = locale
-            login_user(user)
+            chosen = session.get("locale")  # a language chosen on the sign-in page stays after sign-in
+            _restart_browser_session(keep=(kept_forms.COOKIE_KEY,))  # nothing else from before survives
+            session["locale"] = chosen or user.locale
+            sessions.start_session(user)
             services.remember_browser_time_zone(user, form.timezone.data)
             db.session.commit()
-            return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
-    return render_template("accounts/sign_in.html", form=form, next_url=next_url if is_safe_next(next_url) else None)
+            return redirect(next_url or url_for("dashboard.index"))
+    return render_template("accounts/sign_in.html", form=form, next_url=next_url)
+
+
+def _restart_browser_session(keep: tuple[str, ...] = ()) -> None:
+    """Empty the Flask session but for the interface language and the entries named in `keep`."""
+    kept = {name: session[name] for name in ("locale", *keep) if name in session}
+    session.clear()
+    session.update(kept)
 
 
 @bp.route("/sign-out", methods=["POST"])
 @signed_in
 def sign_out():
-    """Sign out and forget the session."""
+    """Sign out: the session ends on the server, so its cookie no longer signs anyone in."""
     form = ConfirmForm()
     if form.validate_on_submit():
         audit.record("sign_out", current_user)
+        sessions.end_current_session(SessionEnd.SIGNED_OUT)
         db.session.commit()
-        logout_user()
-        session.clear()
+        # The ended session's key and the form token stay: a form posted later from another tab is kept for this
+        # person through the next sign-in (see kept_forms); neither signs anyone in.
+        _restart_browser_session(keep=(sessions.COOKIE_KEY, current_app.config["WTF_CSRF_FIELD_NAME"]))
         flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.sign_in"))
 
@@ -213,7 +212,7 @@ def inject_language_offer():
     """Let the layout offer to keep, in the profile, a language chosen on the sign-in page."""
     if request.endpoint == "accounts.profile":
         return {"language_offer": None}
-    return {"language_offer": _language_offer(), "language_offer_form": ConfirmForm()}
+    return {"language_offer": _language_offer(), "language_offer_form": ConfirmForm(formdata=None)}
 
 
 @bp.route("/profile/language/<choice>", methods=["POST"])
@@ -231,11 +230,7 @@ def answer_language_offer(choice):
             flash(_("%(language)s is now the language of your account.", language=LANGUAGE_NAMES[offered]), "success")
         else:
             session["locale"] = current_user.locale
-    target = request.referrer or ""
-    parts = urlsplit(target)
-    if parts.netloc != request.host or not is_safe_next(parts.path):
-        return redirect(url_for("dashboard.index"))
-    return redirect(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return redirect(local_referrer() or url_for("dashboard.index"))
 
 
 # Secretariat: people ---------------------------------------------------------------------------

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request, session
-from flask_login import current_user
+from flask import g, has_request_context, request, session
 
 from reviewmech.config import LANGUAGES
 
 
 def select_locale() -> str:
-    """Return the language of this request: the one chosen in this session, the account's, the browser's.
+    """Return the language of this request: the one of this session, the account's, the browser's.
 
-    A language chosen on the sign-in page stays after sign-in (and is offered to be saved in the profile).
+    The session holds the language chosen on the sign-in page (it stays after sign-in and is offered to be
+    saved in the profile) or, once signed in, the account's: an error page can choose its language while
+    the database is down. The account is asked only when this request has already loaded it.
     """
     if not has_request_context():  # commands: English
         return "en"
     if session.get("locale") in LANGUAGES:
         return session["locale"]
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated and user.locale in LANGUAGES:
+        return user.locale
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 

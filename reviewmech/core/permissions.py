@@ -9,6 +9,7 @@ from flask import abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from reviewmech.core.failures import wants_json
 from reviewmech.extensions import login_manager
 
 
@@ -78,7 +79,7 @@ def enforce_access():
     if rule.is_public:
         return None
     if not current_user.is_authenticated:
-        if request.is_json or request.accept_mimetypes.best == "application/json":  # a script: say so, no redirect
+        if wants_json():  # a script: say so, no redirect
             return jsonify(error="signed_out", message=_("Your session has ended. Sign in again to save.")), 401
         return login_manager.unauthorized()
     if rule.allows is not None and not rule.allows(current_user, request.view_args or {}):

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, jsonify, redirect, request, session, url_for
+from flask import Blueprint, jsonify, redirect, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from reviewmech.core.forms import LanguageForm
 from reviewmech.core.permissions import public, signed_in
+from reviewmech.core.security import local_referrer
 from reviewmech.extensions import db
 
 bp = Blueprint("core", __name__)
 
 
+HEALTH_CHECK_SECONDS = 3  # with the connect timeout, a load balancer hears 503 within seconds
+
+
 @bp.route("/healthz")
 @public
 def healthz():
-    """Answer 200 `ok` when the database answers, 503 otherwise."""
+    """Answer 200 `ok` when the database answers (its schema is there and not locked), 503 otherwise."""
     try:
-        db.session.execute(text("SELECT 1"))
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text(f"SET LOCAL statement_timeout = {HEALTH_CHECK_SECONDS * 1000}"))
+        db.session.execute(text("SELECT version_num FROM alembic_version"))
     except SQLAlchemyError:
         db.session.rollback()
         return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
@@ -47,8 +51,4 @@ def change_language():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
             db.session.commit()
-    target = request.referrer or ""
-    parts = urlsplit(target)
-    if parts.netloc != request.host or not parts.path.startswith("/"):
-        return redirect(url_for("dashboard.index"))
-    return redirect(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return redirect(local_referrer() or url_for("dashboard.index"))

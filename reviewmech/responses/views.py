@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import secrets
 
 from flask import (
     Blueprint,
@@ -21,17 +20,20 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from reviewmech.accounts.kept_forms import keeps_form_across_sign_in
+from reviewmech.accounts.sessions import current_session_key
 from reviewmech.core.errors import DomainError, NotAllowed
 from reviewmech.core.forms import ConfirmForm
+from reviewmech.core.http import body_limit
 from reviewmech.extensions import db
 from reviewmech.questionnaires import forms as fields
 from reviewmech.questionnaires.conditions import referenced_questions
@@ -68,12 +70,9 @@ def _locale() -> str:
     return str(get_locale() or "en")
 
 
-def _session_key() -> str:
-    """An opaque key of this sign-in session: revisions coalesce only within one session's typing."""
-    key = session.get("answering_key")
-    if not key:
-        key = session["answering_key"] = secrets.token_urlsafe(16)
-    return key
+def _session_key() -> str | None:
+    """The sign-in session's key: revisions coalesce only within one session's typing."""
+    return current_session_key()
 
 
 def _codes(sections) -> list[str]:
@@ -210,6 +209,7 @@ def _root_or_404(review, section_code):
 
 @bp.route("/<section_code>", methods=["GET", "POST"])
 @review_member
+@keeps_form_across_sign_in
 def section(review_id, section_code):
     """One section as a form; without JavaScript it is posted whole and saved answer by answer."""
     review, standing = review_for(current_user, review_id)
@@ -271,11 +271,10 @@ def _strict_json():
 
 @bp.route("/autosave/<path:code>", methods=["POST"])
 @review_member
+@body_limit(AUTOSAVE_MAX_BYTES, _l("This answer is too long to be saved (more than 250 KB)."))
 def autosave(review_id, code):
     """Save one answer from the page's script: JSON {value, version}."""
     review, standing = review_for(current_user, review_id)
-    if (request.content_length or 0) > AUTOSAVE_MAX_BYTES:
-        return _json_error(413, "too_large", _("This answer is too long to be saved (more than 250 KB)."))
     payload = _strict_json()
     version = payload.get("version") if isinstance(payload, dict) else None
     if not isinstance(payload, dict) or "value" not in payload or not isinstance(version, int) \

@@ -86,7 +86,7 @@ def test_the_session_is_new_after_sign_in(client):
     client.post("/sign-in", data={"email": user.email, "password": DEFAULT_PASSWORD})
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"].startswith(f"{user.id}:")
+        assert session["_user_id"] == str(user.id) and session["sign_in"]
 
 
 def test_sign_out_ends_the_session(person_client):

@@ -253,8 +253,9 @@ def test_numbers_json_does_not_have_are_refused_as_unreadable(sign_in, people, b
 def test_a_question_code_with_characters_no_code_has_is_not_found(sign_in, people, code):
     client = sign_in(people.focal_point)
     response = client.post(f"/reviews/{people.review.id}/answers/autosave/{code}", json={"value": "yes", "version": 0})
-    assert response.status_code == 404
-    assert response.get_json()["message"] == "This question is not part of this review."
+    assert response.status_code == 404  # a NUL is refused by the address itself, anything else by the review
+    assert response.get_json()["message"] in ("This question is not part of this review.",
+                                              "This page does not exist, or you do not have access to it.")
     assert client.get(f"/reviews/{people.review.id}/answers/history/{code}").status_code == 404
     assert _count(Answer) == 0
 

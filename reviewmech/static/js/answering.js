@@ -510,7 +510,9 @@
     if (answer.status === 200 && Number.isInteger(data.version)) saved(q, data, serialize(value));
     else if (answer.status === 409) conflicted(q, data, value);
     else if (answer.status === 401) signedOut(q, data);
-    else if ([0, 200, 408, 429, 502, 503, 504].includes(answer.status)) retryLater(q);
+    else if (answer.status >= 500 && data.saved === true) reloadAnswer(q); // saved, but the answer was lost
+    else if (answer.status === 503) retryLater(q, 10); // the database does not answer: wait as the server asks
+    else if ([0, 200, 408, 429, 502, 504].includes(answer.status)) retryLater(q);
     else if (answer.status >= 500) serverFailed(q, data);
     else refused(q, data);
   }
@@ -637,10 +639,10 @@
     }
   }
 
-  function retryLater(q) {
+  function retryLater(q, atLeast) {
     storeDraft(q);
     clearRetry(q);
-    q.retryDelay = Math.min(q.retryDelay ? q.retryDelay * 2 : 2, MAX_RETRY_S);
+    q.retryDelay = Math.min(Math.max(q.retryDelay ? q.retryDelay * 2 : 2, atLeast || 0), MAX_RETRY_S);
     let remaining = q.retryDelay;
     setStatus(q, message("msgRetrying", { seconds: remaining }));
     q.retryTimer = setInterval(() => {

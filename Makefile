@@ -33,9 +33,9 @@ run: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# The suite runs on every core (pytest-xdist); browser tests stay together on one worker.
+# The suite runs on every core (pytest-xdist).
 test: install lint
-	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 # Extract user-facing strings and update the catalogs (developers).
 messages: $(STAMP)

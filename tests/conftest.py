@@ -74,11 +74,8 @@ def reset_postgres_schema(url: str) -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep each browser module's tests on one worker (they share its Chromium and live server), and run them first."""
-    for item in items:
-        if "browser" in item.path.parts:
-            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
-    items.sort(key=lambda item: "browser" not in item.path.parts)  # the longest group starts while others run
+    """Run the browser tests first: they are the longest, and parallel workers then share out the rest."""
+    items.sort(key=lambda item: "browser" not in item.path.parts)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

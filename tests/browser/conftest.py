@@ -61,11 +61,10 @@ def page(browser, live_app):
     context.close()
 
 
-@pytest.fixture(autouse=True)
-def _once_per_run(request):
-    """Browser tests drive their own SQLite server: run them once, not again for each test database."""
-    if getattr(request.node, "callspec", None) and request.node.callspec.params.get("database_url") == "postgresql":
-        pytest.skip("browser tests run once, against their own live server")
+@pytest.fixture(autouse=True, name="_isolated")
+def _own_live_server():
+    """Browser tests drive a live server with its own database: no test transaction, one run (not one per database)."""
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -79,7 +79,7 @@ class Questionnaire(db.Model):
     title: Mapped[dict] = mapped_column(JSONValue)
     source: Mapped[dict] = mapped_column(JSONValue)
     languages: Mapped[list] = mapped_column(JSONValue)
-    definition: Mapped[dict] = mapped_column(JSONValue)
+    definition: Mapped[dict] = mapped_column(JSONValue, deferred=True)  # the whole file: loaded only when asked
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sections: Mapped[list[Section]] = relationship(

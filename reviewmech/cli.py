@@ -322,5 +322,8 @@ def demo():
 
 def register_commands(app) -> None:
     """Attach the platform's command groups to the app's CLI."""
-    for command in (states_group, users_group, notifications_group, questionnaires_group, reviews_group, demo):
+    from reviewmech.exports.commands import export_group, import_group
+
+    for command in (states_group, users_group, notifications_group, questionnaires_group, reviews_group, demo,
+                    export_group, import_group):
         app.cli.add_command(command)

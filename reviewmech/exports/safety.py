@@ -10,6 +10,7 @@ defusedxml refuses them again inside openpyxl).
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def check_workbook_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
                 _check_part(archive, member)
     except zipfile.BadZipFile as error:
         raise WorkbookRefused(_("The file is damaged: it is not a readable Excel workbook.")) from error
-    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
+    except (zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError) as error:
         raise WorkbookRefused(_("The file is damaged: it is not a readable Excel workbook.")) from error
 
 

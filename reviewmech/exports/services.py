@@ -202,7 +202,8 @@ def export_offline(review: Review, standing: Membership, *, user: User | None, l
                    out: str | Path | BinaryIO) -> None:
     """Write the offline questionnaire of a review; the export is audited."""
     data = offline_questionnaire(review, standing, locale=locale, prefilled=prefilled)
-    offline.write_offline(data, signing_key(), out)
+    with force_locale(locale):
+        offline.write_offline(data, signing_key(), out)
     audit.record("answers.exported", review, actor=user, review_id=review.id, locale=locale, prefilled=prefilled,
                  exported_at=data.exported_at.isoformat())
 
@@ -468,7 +469,9 @@ def _readable(question: Question, review: Review, value: Any, locale: str) -> An
 def export_responses(review: Review, standing: Membership, *, locale: str, columns: list[str],
                      out: str | Path | BinaryIO) -> None:
     """Write the responses report of a review for this person."""
-    reports.write_responses(responses_report(review, standing, locale=locale, columns=columns), out)
+    report = responses_report(review, standing, locale=locale, columns=columns)
+    with force_locale(locale):
+        reports.write_responses(report, out)
 
 
 # The aggregate across States ----------------------------------------------------------------------

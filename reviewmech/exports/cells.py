@@ -42,7 +42,7 @@ def utf16_length(text: str) -> int:
 
 def split_text(text: str, limit: int = CELL_LIMIT) -> list[str]:
     """Pieces of at most `limit` UTF-16 units each, never splitting a character; joined, they are the text."""
-    if utf16_length(text) <= limit:
+    if len(text) * 2 <= limit or utf16_length(text) <= limit:
         return [text]
     pieces, start, units = [], 0, 0
     for index, character in enumerate(text):
@@ -105,6 +105,16 @@ def safe_cell(sheet, value: Any, style: dict | None = None):
     for name, item in style.items():
         setattr(cell, name, item)
     return cell
+
+
+_PLAIN_LIMIT = CELL_LIMIT // 2
+
+
+def _is_plain(value: Any) -> bool:
+    """A value openpyxl writes as it is: a number, a date, or a short text nothing could take for a formula."""
+    if isinstance(value, str):
+        return len(value) <= _PLAIN_LIMIT and not is_risky(value) and not _ESCAPE_OUT.search(value)
+    return not isinstance(value, bool)
 
 
 def formula_cell(sheet, formula: str, style: dict | None = None):
@@ -198,6 +208,10 @@ class SheetStream:
 
     def add(self, values: list, styles: list[dict | None] | None = None) -> Placed:
         """Append a logical row: texts that do not fit a cell continue on the rows below, on the same sheet."""
+        if styles is None and all(_is_plain(v) for v in values):  # the common row: nothing to convert
+            if self.row >= self.max_rows:
+                self._new_sheet()
+            return Placed(self.sheet.title, self.write(values), 1)
         rows = physical_rows(values)
         if self.row + len(rows) > self.max_rows:
             self._new_sheet()

@@ -9,6 +9,7 @@ writes an import through `save_answers` in one all-or-nothing step.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from reviewmech.exports import offline, reports
 from reviewmech.exports import rules as _rules  # noqa: F401 - registers the export rules
 from reviewmech.exports.safety import Limits, WorkbookRefused
 from reviewmech.extensions import db
+from reviewmech.questionnaires.conditions import referenced_questions
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
 from reviewmech.questionnaires.services import shape_of
 from reviewmech.questionnaires.views import describe_condition
@@ -542,55 +544,103 @@ def _review_lines(selection: AggregateFilter, closed, tables, locale: str) -> It
     """Each review's submitted answers, loaded in batches (never the whole result at once)."""
     ids = list(db.session.scalars(_reviews_query(selection).order_by(Review.cycle, State.code)))
     questions_of: dict[int, dict[str, Question]] = {}
+    forms = _AnswerForms(locale)
+    needed = {c.code for c in closed} | {t.code for t in tables}
+    for questionnaire in db.session.scalars(select(Questionnaire).where(Questionnaire.slug == selection.slug)):
+        needed |= {code for _code, conditions in shape_of(questionnaire).items for condition in conditions
+                   for code in referenced_questions(condition)}
+    needed = sorted(needed)
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         reviews = {r.id: r for r in db.session.scalars(select(Review).where(Review.id.in_(batch)))}
         states = {s.id: s for s in db.session.scalars(select(State).where(State.id.in_(
             {r.state_id for r in reviews.values()})))}
         newest = select(func.max(Submission.id)).where(Submission.review_id.in_(batch)).group_by(Submission.review_id)
-        submissions = {row.review_id: row for row in db.session.execute(
-            select(Submission.review_id, Submission.answers, Submission.submitted_at).where(Submission.id.in_(newest)))}
+        submissions = _submitted_values(newest, needed)
         for questionnaire_id in {r.questionnaire_id for r in reviews.values()} - set(questions_of):
             questions_of[questionnaire_id] = {q.code: q for q in db.session.scalars(
                 select(Question).where(Question.questionnaire_id == questionnaire_id))}
         for review_id in batch:
             review, submission = reviews[review_id], submissions.get(review_id)
             if submission is not None:
-                yield _line(review, states[review.state_id], submission.answers or {}, submission.submitted_at,
-                            questions_of[review.questionnaire_id], closed, tables, locale)
+                submitted_at, values = submission
+                yield _line(review, states[review.state_id], values, submitted_at,
+                            questions_of[review.questionnaire_id], closed, tables, forms)
+
+
+def _submitted_values(submission_ids, codes: list[str]) -> dict[int, tuple[datetime, dict]]:
+    """The submitted values of these questions only, by review (each document read once, long texts left there)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite") and codes:
+        each = func.jsonb_each if dialect == "postgresql" else func.json_each
+        gather = func.jsonb_object_agg if dialect == "postgresql" else func.json_group_object
+        pairs = each(Submission.answers).table_valued("key", "value")
+        extracted = select(gather(pairs.c.key, pairs.c.value)).where(pairs.c.key.in_(codes)).scalar_subquery()
+    else:
+        extracted = Submission.answers
+    found = {}
+    for review_id, submitted_at, answers in db.session.execute(
+            select(Submission.review_id, Submission.submitted_at, extracted).where(Submission.id.in_(submission_ids))):
+        if isinstance(answers, str):
+            answers = json.loads(answers)
+        found[review_id] = (submitted_at, {code: value for code, value in (answers or {}).items()
+                                           if value is not None})
+    return found
+
+
+class _AnswerForms:
+    """The words and layouts of answers, worked out once per question and cycle rather than once per State."""
+
+    def __init__(self, locale: str):
+        self.locale = locale
+        self.labels: dict[tuple[int, int], dict[str, str]] = {}
+        self.layouts: dict[tuple[int, int], Any] = {}
+
+    def label(self, question: Question, review: Review, key: Any) -> str:
+        """One answer in words."""
+        known = self.labels.setdefault((question.id, review.cycle), {})
+        if not isinstance(key, str):
+            return question.question_type.key_label(key, options_of(question, review), self.locale)
+        if key not in known:
+            known[key] = question.question_type.key_label(key, options_of(question, review), self.locale)
+        return known[key]
+
+    def layout(self, question: Question, review: Review):
+        """A question's cell layout for a review."""
+        found = (question.id, review.cycle)
+        if found not in self.layouts:
+            self.layouts[found] = question.question_type.cell_layout(options_of(question, review), self.locale)
+        return self.layouts[found]
 
 
 def _line(review: Review, state: State, values: dict, submitted_at: datetime, questions: dict[str, Question],
-          closed, tables, locale: str) -> reports.ReviewLine:
+          closed, tables, forms: _AnswerForms) -> reports.ReviewLine:
     shown = shape_of(review.questionnaire).shown(values)
     answers: dict[str, list[str]] = {}
     for column in closed:
-        question = questions.get(column.code)
-        if question is None or column.code not in shown:
+        value = values.get(column.code)
+        if value is None or value == [] or column.code not in shown or column.code not in questions:
             continue
-        kind, options, value = question.question_type, options_of(question, review), values.get(column.code)
-        if kind.answer_keys(options) is None or kind.is_empty(value):
-            continue
+        question = questions[column.code]
         keys = value if isinstance(value, list) else [value]
-        answers[column.code] = [kind.key_label(key, options, locale) for key in keys]
+        answers[column.code] = [forms.label(question, review, key) for key in keys]
     grids: dict[str, list] = {}
     for table in tables:
         question = questions.get(table.code)
         if question is None or table.code not in shown or question.question_type.is_empty(values.get(table.code)):
             continue
-        options = options_of(question, review)
-        layout = question.question_type.cell_layout(options, locale)
+        layout = forms.layout(question, review)
         if layout is None or layout.kind != "grid":
             continue
-        cells = question.question_type.to_cells(values.get(table.code), options, locale)
+        cells = question.question_type.to_cells(values.get(table.code), options_of(question, review), forms.locale)
         position = {label: index for index, label in enumerate(layout.columns)}
         rows = []
         for label, row in zip(layout.rows, cells, strict=False):
             ordered = [row[position[c]] if c in position and position[c] < len(row) else None for c in table.columns]
             rows.append((label, ordered))
         grids[table.code] = rows
-    return reports.ReviewLine(state.code, state.name(locale), str(GROUP_LABELS[state.regional_group]), review.cycle,
-                              phase_label(review.phase), reports.as_date(submitted_at), answers, grids)
+    return reports.ReviewLine(state.code, state.name(forms.locale), str(GROUP_LABELS[state.regional_group]),
+                              review.cycle, phase_label(review.phase), reports.as_date(submitted_at), answers, grids)
 
 
 def _phases(selection: AggregateFilter) -> list[tuple[str, dict[str, int]]]:

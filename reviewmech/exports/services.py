@@ -31,9 +31,10 @@ from reviewmech.exports import offline, reports
 from reviewmech.exports import rules as _rules  # noqa: F401 - registers the export rules
 from reviewmech.exports.safety import Limits, WorkbookRefused
 from reviewmech.extensions import db
-from reviewmech.questionnaires.conditions import referenced_questions
+from reviewmech.questionnaires.conditions import referenced_questions, visible_codes
 from reviewmech.questionnaires.models import Question, Questionnaire, Section
 from reviewmech.questionnaires.services import shape_of
+from reviewmech.questionnaires.types import TYPES
 from reviewmech.questionnaires.views import describe_condition
 from reviewmech.responses.models import Answer, Submission
 from reviewmech.responses.services import (
@@ -550,6 +551,7 @@ def _review_lines(selection: AggregateFilter, closed, tables, locale: str) -> It
         needed |= {code for _code, conditions in shape_of(questionnaire).items for condition in conditions
                    for code in referenced_questions(condition)}
     needed = sorted(needed)
+    visibility: dict[int, tuple] = {}  # the conditions of the needed questions only: enough to decide their visibility
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         reviews = {r.id: r for r in db.session.scalars(select(Review).where(Review.id.in_(batch)))}
@@ -557,15 +559,21 @@ def _review_lines(selection: AggregateFilter, closed, tables, locale: str) -> It
             {r.state_id for r in reviews.values()})))}
         newest = select(func.max(Submission.id)).where(Submission.review_id.in_(batch)).group_by(Submission.review_id)
         submissions = _submitted_values(newest, needed)
-        for questionnaire_id in {r.questionnaire_id for r in reviews.values()} - set(questions_of):
-            questions_of[questionnaire_id] = {q.code: q for q in db.session.scalars(
-                select(Question).where(Question.questionnaire_id == questionnaire_id))}
+        for review in reviews.values():
+            if review.questionnaire_id not in questions_of:
+                questions_of[review.questionnaire_id] = {q.code: q for q in db.session.scalars(
+                    select(Question).where(Question.questionnaire_id == review.questionnaire_id))}
+                shape = shape_of(review.questionnaire)
+                items = [(code, list(conditions)) for code, conditions in shape.items if code in set(needed)]
+                visibility[review.questionnaire_id] = (items, _emptiness(shape))
         for review_id in batch:
             review, submission = reviews[review_id], submissions.get(review_id)
             if submission is not None:
                 submitted_at, values = submission
+                items, is_empty = visibility[review.questionnaire_id]
+                shown = visible_codes(items, values, is_empty)
                 yield _line(review, states[review.state_id], values, submitted_at,
-                            questions_of[review.questionnaire_id], closed, tables, forms)
+                            questions_of[review.questionnaire_id], shown, closed, tables, forms)
 
 
 def _submitted_values(submission_ids, codes: list[str]) -> dict[int, tuple[datetime, dict]]:
@@ -613,9 +621,13 @@ class _AnswerForms:
         return self.layouts[found]
 
 
+def _emptiness(shape):
+    """Whether a question's value counts as no answer, by its type."""
+    return lambda code, value: TYPES[shape.types[code]].is_empty(value)
+
+
 def _line(review: Review, state: State, values: dict, submitted_at: datetime, questions: dict[str, Question],
-          closed, tables, forms: _AnswerForms) -> reports.ReviewLine:
-    shown = shape_of(review.questionnaire).shown(values)
+          shown: set[str], closed, tables, forms: _AnswerForms) -> reports.ReviewLine:
     answers: dict[str, list[str]] = {}
     for column in closed:
         value = values.get(column.code)

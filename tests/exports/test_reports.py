@@ -113,3 +113,15 @@ def test_the_responses_report_continues_on_a_new_sheet_when_one_is_full(tmp_path
     assert list(sheets) == ["Responses", "Responses (2)"]
     assert all(rows[0][1] == "Code" and len(rows) <= 3 for rows in sheets.values())
     assert [row[1] for rows in sheets.values() for row in rows[1:]] == ["1.1", "2.1", "2.2", "2.3"]
+
+
+def test_a_hidden_answer_is_not_counted(tmp_path):
+    review = make_review("NGA", cycle=2027)
+    db.session.add(Submission(review_id=review.id, answers={"1.1": "ratification", "1.3": "needed"}))
+    db.session.commit()
+    path = tmp_path / "tip.xlsx"
+    services.export_aggregate(SECRETARIAT, services.AggregateFilter(cycle=2027), locale="en", out=path)
+    answers = _sheets(path)["Answers"]
+    row = dict(zip(answers[0], next(r for r in answers if r[0] == "NGA"), strict=False))
+    assert row["1.1"] == "Party, by ratification, acceptance or approval"
+    assert row.get("1.3") is None  # 1.3 is asked only of signatories and non-parties

@@ -142,7 +142,7 @@ def _sweep_uploads() -> None:
     limit = time.time() - UPLOAD_HOURS * 3600
     for path in _upload_folder().glob("*.xlsx"):
         if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
+            _forget(path)
 
 
 def _render_preview(review, preview, token, form=None):

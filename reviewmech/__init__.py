@@ -95,6 +95,7 @@ def _lazy(text: str):
 def _register_blueprints(app: Flask) -> None:
     from reviewmech.accounts.views import bp as accounts_bp
     from reviewmech.core.views import bp as core_bp
+    from reviewmech.exports.views import bp as exports_bp
     from reviewmech.notifications.views import bp as notifications_bp
     from reviewmech.questionnaires.views import bp as questionnaires_bp
     from reviewmech.responses.views import bp as responses_bp
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(exports_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -377,6 +377,8 @@ def backup(out_dir):
 
 def register_commands(app) -> None:
     """Attach the platform's command groups to the app's CLI."""
+    from reviewmech.exports.commands import export_group, import_group
+
     for command in (states_group, users_group, notifications_group, questionnaires_group, reviews_group, demo,
-                    backup):
+                    backup, export_group, import_group):
         app.cli.add_command(command)

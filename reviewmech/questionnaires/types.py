@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
@@ -304,6 +305,41 @@ class Normalized:
     errors: list[Problem]
 
 
+@dataclass(frozen=True)
+class CellCheck:
+    """What a spreadsheet may accept in an answer cell (a data validation), in the reader's language.
+
+    kind: `list` (one of `choices`), `whole` or `decimal` (between `minimum` and `maximum`), `date`,
+    `text` (at most `max_length` characters), `figure` (a figure of at least 0, `whole` or not, or n/a);
+    `hint` says in words what to write.
+    """
+
+    kind: Literal["list", "whole", "decimal", "date", "text", "figure"]
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    whole: bool = False
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class CellLayout:
+    """How `to_cells` lays a value out in a spreadsheet.
+
+    `cell`: one cell; `rows`: repeatable rows under the `columns` headers, with `spare_rows` empty
+    ones to fill in; `grid`: `rows` × `columns` with labels and the `totals` a spreadsheet computes.
+    `checks` holds one check per column (or one for every cell of a grid).
+    """
+
+    kind: Literal["cell", "rows", "grid"]
+    rows: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    totals: Literal["none", "rows", "columns", "both"] = "none"
+    checks: tuple[CellCheck | None, ...] = ()
+    spare_rows: int = 0
+
+
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -479,6 +515,10 @@ class QuestionType:
         cell = rows[0][0] if rows and rows[0] else None
         return _cell_text(cell)
 
+    def cell_layout(self, options: BaseModel, locale: str) -> CellLayout | None:
+        """How the cells of `to_cells` are laid out and checked; None when spreadsheets do not carry the type."""
+        return CellLayout("cell", checks=(None,))
+
     # Across States ----------------------------------------------------------------------------
 
     def aggregate(self, values: list[Any], options: BaseModel) -> dict:
@@ -570,10 +610,17 @@ class YesNoPartial(QuestionType):
         text = super().from_cells(rows, options, locale)
         if text is None:
             return None
-        return _label_lookup(self._cell_labels(options)).get(text.strip().casefold(), text)
+        with force_locale(locale):  # the labels of a workbook are those of its language
+            lookup = _label_lookup(self._cell_labels(options))
+        return lookup.get(text.strip().casefold(), text)
 
     def _cell_labels(self, options) -> dict[str, Any]:
         return self.labels(options)
+
+    def cell_layout(self, options, locale):
+        """One cell, chosen from the answers' labels."""
+        return CellLayout("cell", checks=(CellCheck("list", choices=tuple(
+            self.display(key, options, locale) for key in self.answer_keys(options))),))
 
     def aggregate(self, values, options):
         """Counts per answer."""
@@ -670,6 +717,13 @@ class MultiChoice(SingleChoice):
         lookup = _label_lookup(self.labels(options))
         return [lookup.get(part.strip().casefold(), part.strip()) for part in text.split(";") if part.strip()]
 
+    def cell_layout(self, options, locale):
+        """One cell of labels separated by semicolons."""
+        choices = tuple(self.display([key], options, locale) for key in self.answer_keys(options))
+        return CellLayout("cell", checks=(CellCheck("text", choices=choices, hint=str(_l(
+            "Write one or more of these answers, separated by semicolons: %(choices)s",
+            choices="; ".join(choices)))),))
+
     def aggregate(self, values, options):
         """How many States chose each answer."""
         summary = QuestionType.aggregate(self, values, options)
@@ -716,6 +770,10 @@ class Text(QuestionType):
         if cell is None:
             return None
         return cell if isinstance(cell, str) else _cell_text(cell)
+
+    def cell_layout(self, options, locale):
+        """One cell of text of at most the question's length."""
+        return CellLayout("cell", checks=(CellCheck("text", max_length=options.max_length),))
 
 
 class Number(QuestionType):
@@ -767,6 +825,11 @@ class Number(QuestionType):
             return int(cell) if isinstance(cell, float) and cell.is_integer() else cell
         return _cell_text(cell)
 
+    def cell_layout(self, options, locale):
+        """One number cell within the question's range."""
+        return CellLayout("cell", checks=(CellCheck("whole" if options.integer else "decimal", minimum=options.min,
+                                                    maximum=options.max),))
+
     def aggregate(self, values, options):
         """Count, sum, minimum and maximum of the numeric answers."""
         summary = super().aggregate(values, options)
@@ -801,8 +864,14 @@ class Date(QuestionType):
         except ValueError:
             return [[value]]
 
+    def cell_layout(self, options, locale):
+        """One date cell."""
+        return CellLayout("cell", checks=(CellCheck("date"),))
+
 
 CITATION_FIELDS = ("title", "article", "year", "link", "excerpt")
+CITATION_LABELS = {"title": _l("Title"), "article": _l("Article"), "year": _l("Year"), "link": _l("Link"),
+                   "excerpt": _l("Excerpt")}
 
 
 class Legislation(QuestionType):
@@ -905,6 +974,14 @@ class Legislation(QuestionType):
             if any(cells):
                 citations.append(dict(zip(CITATION_FIELDS, cells, strict=True)))
         return citations
+
+    def cell_layout(self, options, locale):
+        """One row per citation under the headers title, article, year, link, excerpt; spare rows to add more."""
+        return CellLayout("rows", columns=tuple(str(CITATION_LABELS[part]) for part in CITATION_FIELDS),
+                          checks=(CellCheck("text", max_length=MAX_TEXT), CellCheck("text", max_length=MAX_TEXT),
+                                  CellCheck("text", max_length=4), CellCheck("text", max_length=MAX_TEXT),
+                                  CellCheck("text", max_length=MAX_TEXT)),
+                          spare_rows=5)
 
 
 class Table(QuestionType):
@@ -1049,6 +1126,14 @@ class Table(QuestionType):
                     table.setdefault(row.key, {})[column.key] = text
         return table
 
+    def cell_layout(self, options, locale):
+        """The grid with its row and column labels; totals as the options ask."""
+        return CellLayout("grid", rows=tuple(r.label.get(locale)[0] for r in options.rows),
+                          columns=tuple(c.label.get(locale)[0] for c in options.columns), totals=options.totals,
+                          checks=(CellCheck("figure", minimum=0, whole=options.integer, hint=str(
+                              _l("A whole number of at least 0, or n/a") if options.integer
+                              else _l("A number of at least 0, or n/a"))),))
+
     def aggregate(self, values, options):
         """The cell-by-cell sum over the States that gave a figure."""
         summary = super().aggregate(values, options)
@@ -1101,6 +1186,10 @@ class Attachments(QuestionType):
         return None
 
     def from_cells(self, rows, options, locale):
+        """Files are not carried by spreadsheets."""
+        return None
+
+    def cell_layout(self, options, locale):
         """Files are not carried by spreadsheets."""
         return None
 

@@ -26,16 +26,16 @@ def _version_or_404(slug: str, version: int) -> Questionnaire:
     return questionnaire or abort(404)
 
 
-def describe_condition(condition, questions: dict[str, Question], locale: str) -> str:
-    """A condition in words: 'Shown when 4.1 is Yes or Yes, in part'."""
+def describe_condition(condition, questions: dict[str, Question], locale: str, options_of=None) -> str:
+    """A condition in words: 'Shown when 4.1 is Yes or Yes, in part' (`options_of(question)`: a review's options)."""
     if not condition:
         return ""
     if "all" in condition:
-        return _(" and ").join(f"({describe_condition(c, questions, locale)})" for c in condition["all"])
+        return _(" and ").join(f"({describe_condition(c, questions, locale, options_of)})" for c in condition["all"])
     if "any" in condition:
-        return _(" or ").join(f"({describe_condition(c, questions, locale)})" for c in condition["any"])
+        return _(" or ").join(f"({describe_condition(c, questions, locale, options_of)})" for c in condition["any"])
     if "not" in condition:
-        return _("not %(condition)s", condition=describe_condition(condition["not"], questions, locale))
+        return _("not %(condition)s", condition=describe_condition(condition["not"], questions, locale, options_of))
     code = condition["question"]
     question = questions.get(code)
     if "answered" in condition:
@@ -43,7 +43,8 @@ def describe_condition(condition, questions: dict[str, Question], locale: str) -
                                                                                        code=code)
     values = condition["in"] if "in" in condition else [condition["equals"]]
     if question is not None:
-        labels = [question.question_type.key_label(v, question.parsed_options, locale) for v in values]
+        options = options_of(question) if options_of else question.parsed_options
+        labels = [question.question_type.key_label(v, options, locale) for v in values]
     else:
         labels = [str(v) for v in values]
     return _("%(code)s is %(values)s", code=code, values=_(" or ").join(labels))

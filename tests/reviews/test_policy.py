@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from reviewmech.exports import rules as _export_rules  # noqa: F401 - registers the export rules
 from reviewmech.reviews.models import Phase, Review, Role
 from reviewmech.reviews.policy import RULES, AnswerView, Membership, answer_view, can, saves_as_contribution
 from tests.pure import _no_database  # noqa: F401 - these tests need no database
@@ -93,6 +94,10 @@ TABLE = {
     ("see_contact_details", ()): _everywhere({"secretariat"}),
     ("request_redraw", ()): _only({Phase.PREPARATION, Phase.SELF_ASSESSMENT},
                                   {"secretariat", "under_review:focal_point"}),
+    ("export_questionnaire", ()): _everywhere(OWN_SIDE | {"secretariat"}),
+    ("import_answers", ()): _only(ANSWERING, EDITORS),
+    ("export_responses", ()): READERS,
+    ("export_aggregate", ()): _everywhere({"secretariat"}),
 }
 
 
